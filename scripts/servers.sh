@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Local PostgreSQL and Redis for the run and test commands. Sourced, not executed.
+# Everything lives under $DATA_ROOT (an ignored folder in the checkout); servers bind to 127.0.0.1 only.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do
+    if [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
+  done
+  return 1
+}
+
+ensure_packages() {
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  pg_bin >/dev/null 2>&1 || missing+=(postgresql)
+  command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# start_postgres DIR PORT: initialises DIR on first use; a no-op when that cluster already runs.
+start_postgres() {
+  local dir=$1 port=$2 bin run_as=()
+  bin=$(pg_bin)
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ "$(id -u)" = 0 ]; then
+    # PostgreSQL refuses to run as root: the cluster belongs to the postgres user.
+    chown -R postgres:postgres "$dir"
+    # Every parent must be traversable by postgres.
+    local p=$dir
+    while [ "$p" != / ]; do p=$(dirname "$p"); chmod o+x "$p" 2>/dev/null || true; done
+    run_as=(runuser -u postgres --)
+  fi
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    "${run_as[@]}" "$bin/initdb" -D "$dir" -U app --auth=trust -E UTF8 >/dev/null
+  fi
+  if "${run_as[@]}" "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    return 0
+  fi
+  "${run_as[@]}" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PG_FSYNC:-on}" start >/dev/null
+}
+
+stop_postgres() {
+  local dir=$1 bin run_as=()
+  [ -f "$dir/PG_VERSION" ] || return 0
+  bin=$(pg_bin)
+  [ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
+  "${run_as[@]}" "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# ensure_database PORT NAME: creates the database when missing.
+ensure_database() {
+  local port=$1 name=$2
+  if ! psql -h 127.0.0.1 -p "$port" -U app -d postgres -tAc "select 1 from pg_database where datname='$name'" | grep -q 1; then
+    psql -h 127.0.0.1 -p "$port" -U app -d postgres -qc "create database \"$name\"" >/dev/null
+  fi
+}
+
+start_redis() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then return 0; fi
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+  local i
+  for i in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "Redis did not start on port $port (see $dir/redis.log)" >&2
+  return 1
+}
+
+stop_redis() {
+  local port=$1
+  redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The whole test suite: starts its own PostgreSQL and Redis (ports 55433/56380, data in .local/test),
+# runs every test project, prints "N passed, N failed, N skipped", stops its servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+. scripts/servers.sh
+
+PG_PORT=${TEST_PG_PORT:-55433}
+REDIS_PORT=${TEST_REDIS_PORT:-56380}
+DATA=$ROOT/.local/test
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+ensure_packages
+
+cleanup() {
+  stop_redis "$REDIS_PORT"
+  stop_postgres "$DATA/pg"
+}
+trap cleanup EXIT
+
+# Tests only ever see a throw-away cluster: start clean every time.
+stop_redis "$REDIS_PORT"
+stop_postgres "$DATA/pg"
+rm -rf "$DATA"
+PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
+ensure_database "$PG_PORT" content_planning_test
+start_redis "$DATA/redis" "$REDIS_PORT"
+
+export TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_test;Maximum Pool Size=100"
+export TEST_REDIS="127.0.0.1:$REDIS_PORT"
+export TEST_PG_DATA="$DATA/pg"
+
+echo "== Building"
+dotnet build ContentPlanning.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
+
+passed=0 failed=0 skipped=0 status=0
+for project in tests/*.Tests/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  log=$DATA/$name.log
+  set +e
+  dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" \
+    --results-directory "$DATA/results" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ "$rc" -ne 0 ] && status=1
+  # VSTest summary: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..."
+  line=$(grep -E '(Passed|Failed)! +- +Failed: ' "$log" | tail -n 1 || true)
+  if [ -z "$line" ]; then
+    echo "$name: no test summary (build or host failure)"; status=1; continue
+  fi
+  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
+  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
+  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+
+if [ "$passed" -eq 0 ]; then echo "No test ran."; status=1; fi
+[ "$failed" -ne 0 ] && status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
