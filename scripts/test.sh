@@ -32,7 +32,11 @@ export TEST_REDIS="127.0.0.1:$REDIS_PORT"
 export TEST_PG_DATA="$DATA/pg"
 
 echo "== Building"
-dotnet build ContentPlanning.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
+if ! dotnet build ContentPlanning.slnx -c Release -nologo -v quiet -clp:ErrorsOnly; then
+  echo "Build failed."
+  echo "0 passed, 0 failed"
+  exit 1
+fi
 
 passed=0 failed=0 skipped=0 status=0
 for project in tests/*.Tests/*.Tests.csproj; do
@@ -45,14 +49,14 @@ for project in tests/*.Tests/*.Tests.csproj; do
   rc=${PIPESTATUS[0]}
   set -e
   [ "$rc" -ne 0 ] && status=1
-  # VSTest summary: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..."
-  line=$(grep -E '(Passed|Failed)! +- +Failed: ' "$log" | tail -n 1 || true)
-  if [ -z "$line" ]; then
+  # VSTest summary block: "Total tests: N" then "Passed: N", "Failed: N", "Skipped: N" (zero counts omitted).
+  if ! grep -qE '^Total tests: [0-9]+' "$log"; then
     echo "$name: no test summary (build or host failure)"; status=1; continue
   fi
-  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
-  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
-  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+  summary=$(sed -n '/^Total tests: /,$p' "$log")
+  count() { grep -oE "^ +$1: +[0-9]+" <<<"$summary" | grep -oE '[0-9]+' | tail -n 1 || true; }
+  p=$(count Passed); f=$(count Failed); s=$(count Skipped)
+  p=${p:-0} f=${f:-0} s=${s:-0}
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ContentPlanning.Api.Infrastructure.Database;
+
+public static class DatabaseServiceCollectionExtensions
+{
+    public static IServiceCollection AddDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .Bind(configuration.GetSection(DatabaseOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var connectionString = configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(DatabaseOptions),
+                ["ConnectionStrings__Postgres is required (for example Host=127.0.0.1;Port=55432;Username=app;Database=content_planning)."]);
+        }
+
+        NpgsqlDataSourceBuilder builder;
+        try
+        {
+            builder = new NpgsqlDataSourceBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(DatabaseOptions),
+                [$"ConnectionStrings__Postgres is not a valid connection string: {ex.Message}"]);
+        }
+
+        builder.ConnectionStringBuilder.ApplicationName ??= "content-planning";
+        services.AddSingleton(_ => builder.Build());
+        services.AddSingleton<DatabaseMigrator>();
+        return services;
+    }
+}

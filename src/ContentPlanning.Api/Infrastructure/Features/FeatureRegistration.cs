@@ -1,0 +1,56 @@
+using System.Reflection;
+using FluentValidation;
+using MediatR;
+
+namespace ContentPlanning.Api.Infrastructure.Features;
+
+public static class FeatureRegistration
+{
+    public const string RoutePrefix = "/api/content-planning";
+
+    private static readonly Assembly FeatureAssembly = typeof(FeatureRegistration).Assembly;
+
+    /// <summary>Registers MediatR handlers, validators and endpoint modules found in this assembly.</summary>
+    public static IServiceCollection AddFeatures(this IServiceCollection services)
+    {
+        services.AddScoped<IMediator>(sp => new Mediator(sp.GetService));
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+
+        foreach (var type in FeatureAssembly.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false }))
+        {
+            foreach (var handler in type.GetInterfaces().Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRequestHandler<,>)))
+            {
+                services.AddTransient(handler, type);
+            }
+
+            if (typeof(IEndpointModule).IsAssignableFrom(type))
+            {
+                services.AddSingleton(typeof(IEndpointModule), type);
+            }
+        }
+
+        foreach (var validator in AssemblyScanner.FindValidatorsInAssembly(FeatureAssembly, includeInternalTypes: true))
+        {
+            services.AddSingleton(validator.InterfaceType, validator.ValidatorType);
+        }
+
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : SnakeCase(member.Name);
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : SnakeCase(member.Name);
+        return services;
+    }
+
+    /// <summary>Maps every discovered module under <see cref="RoutePrefix"/>.</summary>
+    public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup(RoutePrefix);
+        foreach (var module in app.ServiceProvider.GetServices<IEndpointModule>())
+        {
+            module.AddRoutes(api);
+        }
+
+        return app;
+    }
+
+    private static string SnakeCase(string name) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
+}

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using ContentPlanning.Caching;
+using FluentValidation;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace ContentPlanning.Api.Infrastructure.Http;
+
+/// <summary>
+/// Turns every exception that escapes an endpoint into RFC 7807 problem details: 400 for bad input, 413 for an
+/// oversized body, 503 when a dependency is down, 500 (with a trace id, never a stack trace or SQL) otherwise.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            ValidationException validation => ValidationProblem(validation),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(413, "Request body too large",
+                $"The request body may be at most {HttpExtensions.MaxRequestBodyBytes} bytes."),
+            BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", Describe(bad)),
+            JsonException json => Problem(400, "Malformed JSON", json.Message),
+            FactoryTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
+            NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException } or TimeoutException =>
+                Problem(503, "Service unavailable", "The database is unreachable and no cached answer exists; try again shortly."),
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            if (httpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away; nobody will read a response.
+                return true;
+            }
+
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            problem = Problem(500, "Internal server error", "An unexpected error occurred. Quote the trace_id when reporting it.");
+        }
+        else if (problem.Status >= 500)
+        {
+            LogDependencyFailure(logger, exception.GetType().Name, httpContext.Request.Method, httpContext.Request.Path);
+        }
+
+        httpContext.Response.StatusCode = problem.Status ?? 500;
+        if (problem.Status == 503)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
+
+    private static HttpValidationProblemDetails ValidationProblem(ValidationException exception) =>
+        new(exception.Errors
+            .GroupBy(e => e.PropertyName, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray(), StringComparer.Ordinal))
+        {
+            Status = 400,
+            Title = "One or more validation errors occurred.",
+        };
+
+    // The binder's messages name the parameter and the JSON position, never internals; the inner JsonException says what is wrong.
+    private static string Describe(BadHttpRequestException exception) =>
+        exception.InnerException is JsonException json ? $"{exception.Message} {json.Message}" : exception.Message;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dependency failure ({ExceptionType}) for {Method} {Path}")]
+    private static partial void LogDependencyFailure(ILogger logger, string exceptionType, string method, string path);
+}

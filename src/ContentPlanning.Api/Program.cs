@@ -1,0 +1,44 @@
+using ContentPlanning.Api.Infrastructure;
+using ContentPlanning.Api.Infrastructure.Database;
+using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Health;
+using ContentPlanning.Api.Infrastructure.Http;
+using ContentPlanning.Api.Infrastructure.Security;
+using ContentPlanning.Api.Infrastructure.Telemetry;
+using ContentPlanning.Caching;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddTelemetry();
+builder.Services
+    .AddDatabase(builder.Configuration)
+    .AddTieredCache(builder.Configuration)
+    .AddAdminKey(builder.Configuration)
+    .AddHttpConventions()
+    .AddHealth()
+    .AddFeatures()
+    .AddOpenApi();
+
+var app = builder.Build();
+
+if (CommandLine.IsCommand(args))
+{
+    return await CommandLine.RunAsync(app, args);
+}
+
+app.UseServerSpanEnrichment();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseRequestBodyLimit();
+
+app.MapOpenApi();
+app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
+app.MapHealth();
+app.MapFeatures();
+
+await app.MigrateOnStartAsync();
+await app.RunAsync();
+return 0;
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

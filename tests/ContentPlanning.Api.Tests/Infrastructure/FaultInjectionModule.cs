@@ -1,0 +1,25 @@
+using ContentPlanning.Api.Infrastructure.Features;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+
+namespace ContentPlanning.Api.Tests.Infrastructure;
+
+/// <summary>Test-only routes that fail on purpose, to observe what a client gets when the unexpected happens.</summary>
+internal sealed class FaultInjectionModule : IEndpointModule
+{
+    public const string SecretDetail = "SELECT password FROM secrets WHERE id = 42";
+
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/test/throw", string () => throw new InvalidOperationException(SecretDetail));
+        app.MapPost("/test/echo", (EchoBody body) => body);
+    }
+
+    internal enum Colour
+    {
+        DeepBlue,
+        Red,
+    }
+
+    internal sealed record EchoBody(int Count, Colour Colour, string Text);
+}

@@ -1,0 +1,90 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ContentPlanning.Api.Infrastructure.Http;
+using ContentPlanning.Api.Tests.Infrastructure;
+using ContentPlanning.Caching;
+using Dapper;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace ContentPlanning.Api.Tests;
+
+/// <summary>Starts one API node against the test PostgreSQL and Redis for the whole run (migrating it once).</summary>
+[SetUpFixture]
+public sealed class Testing
+{
+    private static ApiFactory? _factory;
+    private static DatabaseReset? _reset;
+
+    public static ApiFactory Factory => _factory ?? throw new InvalidOperationException("The test host is not started.");
+
+    public static JsonSerializerOptions Json { get; } = CreateJson();
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _factory = new ApiFactory("node-a");
+        _ = _factory.Server;
+        _reset = await DatabaseReset.CreateAsync(DataSource);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+    }
+
+    public static NpgsqlDataSource DataSource => Factory.Services.GetRequiredService<NpgsqlDataSource>();
+
+    public static ITieredCache Cache => Factory.Services.GetRequiredService<ITieredCache>();
+
+    /// <summary>Empties the tables and every cache tier, so each test starts from nothing.</summary>
+    public static async Task ResetStateAsync()
+    {
+        await _reset!.ResetAsync(DataSource);
+        await Cache.ClearAsync();
+        Cache.ClearMemory();
+    }
+
+    public static HttpClient CreateClient() => Factory.CreateClient();
+
+    /// <summary>Sends a MediatR request in its own DI scope, as an endpoint does.</summary>
+    public static async Task<TResponse> SendAsync<TResponse>(IRequest<TResponse> request)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<IMediator>().Send(request);
+    }
+
+    public static async Task<T> ScalarAsync<T>(string sql, object? args = null)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, args))!;
+    }
+
+    public static async Task<int> ExecuteAsync(string sql, object? args = null)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync();
+        return await connection.ExecuteAsync(sql, args);
+    }
+
+    public static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<T>(Json))!;
+
+    private static JsonSerializerOptions CreateJson()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        HttpExtensions.ConfigureJson(options);
+        return options;
+    }
+}
+
+/// <summary>Base of tests that touch the database: every test starts with empty tables and caches.</summary>
+public abstract class DatabaseTest
+{
+    [SetUp]
+    public Task ResetAsync() => Testing.ResetStateAsync();
+}
