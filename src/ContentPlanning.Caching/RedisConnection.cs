@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace ContentPlanning.Caching;
+
+/// <summary>
+/// The process's one Redis connection for every named cache (a singleton). Connects in the background with
+/// abortConnect=false, so the host starts and the caches run L1-only until Redis answers; reconnection is automatic.
+/// </summary>
+public sealed class RedisConnection : IDisposable
+{
+    private readonly ILogger _logger;
+    private volatile ConnectionMultiplexer? _multiplexer;
+    private bool _disposed;
+
+    /// <param name="connectionString">StackExchange.Redis configuration string; null or empty means no Redis (L1-only).</param>
+    public RedisConnection(string? connectionString, ILogger<RedisConnection> logger)
+    {
+        _logger = logger;
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            Ready = Task.CompletedTask;
+            return;
+        }
+
+        var configuration = ConfigurationOptions.Parse(connectionString);
+        configuration.AbortOnConnectFail = false;
+        IsConfigured = true;
+        Ready = ConnectAsync(configuration);
+    }
+
+    /// <summary>False when no connection string is configured: the caches are L1-only.</summary>
+    public bool IsConfigured { get; }
+
+    public bool IsConnected => _multiplexer?.IsConnected == true;
+
+    internal ConnectionMultiplexer? Multiplexer => _multiplexer;
+
+    /// <summary>Completes when the first connection attempt has finished, successful or not.</summary>
+    internal Task Ready { get; }
+
+    internal event Action? Restored;
+
+    private async Task ConnectAsync(ConfigurationOptions configuration)
+    {
+        try
+        {
+            var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            // Handlers must not be serialised behind each other: a slow one would delay every other message.
+            multiplexer.PreserveAsyncOrder = false;
+            multiplexer.ConnectionFailed += (_, e) =>
+                Log.ConnectionLost(_logger, e.FailureType.ToString(), e.EndPoint?.ToString() ?? "?", e.Exception);
+            multiplexer.ConnectionRestored += (_, e) =>
+            {
+                Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+                Restored?.Invoke();
+            };
+            if (_disposed)
+            {
+                multiplexer.Dispose();
+                return;
+            }
+            _multiplexer = multiplexer;
+        }
+        catch (Exception ex)
+        {
+            // Only a malformed configuration gets here (abortConnect=false); the caches stay L1-only.
+            Log.ConnectionLost(_logger, "Configuration", configuration.ToString(), ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _multiplexer?.Dispose();
+    }
+}

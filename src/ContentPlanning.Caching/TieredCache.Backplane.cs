@@ -1,0 +1,121 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace ContentPlanning.Caching;
+
+/// <summary>
+/// The backplane: one pub/sub channel per cache name. Messages are <c>action|time|node|key-or-tag</c>. A receiver only
+/// evicts or expires its L1 entry; it never reads L2 per message, the next read of that key does.
+/// </summary>
+internal sealed partial class TieredCache
+{
+    private Action<RedisChannel, RedisValue>? _handler;
+    private volatile bool _subscribed;
+    private int _subscribing;
+
+    private string Message(char action, string subject) =>
+        string.Create(CultureInfo.InvariantCulture, $"{action}|{_time.GetUtcNow().UtcTicks}|{_options.NodeId}|{subject}");
+
+    private void InitializeDistributed(RedisConnection redis)
+    {
+        _handler = OnBackplaneMessage;
+        redis.Restored += OnConnectionRestored;
+        _ = redis.Ready.ContinueWith(static (_, state) => ((TieredCache)state!).EnsureSubscribedAsync(), this,
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Completes when the first connection attempt is over and, if Redis answered, the backplane is subscribed.</summary>
+    internal async Task WhenReadyAsync()
+    {
+        if (_redis is null) return;
+        await _redis.Ready;
+        await EnsureSubscribedAsync();
+    }
+
+    internal bool IsBackplaneSubscribed => _subscribed;
+
+    private async Task EnsureSubscribedAsync()
+    {
+        if (!_options.BackplaneEnabled || _subscribed || _redis?.Multiplexer is not { } multiplexer) return;
+        if (Interlocked.Exchange(ref _subscribing, 1) == 1) return;
+        try
+        {
+            await multiplexer.GetSubscriber().SubscribeAsync(_keys.Channel, _handler);
+            _subscribed = true;
+        }
+        catch (Exception ex)
+        {
+            OnRedisError("subscribe", ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _subscribing, 0);
+        }
+    }
+
+    private void OnConnectionRestored()
+    {
+        // Messages from other nodes may have been lost meanwhile: nothing in L1 from before now is trusted as fresh.
+        Interlocked.Increment(ref _generation);
+        _breaker.Close();
+        _ = RestoreAsync();
+    }
+
+    private async Task RestoreAsync()
+    {
+        await EnsureSubscribedAsync();
+        await ReplayAsync();
+    }
+
+    private void OnBackplaneMessage(RedisChannel channel, RedisValue value)
+    {
+        var text = (string?)value;
+        var parts = text?.Split('|', 4);
+        if (parts is not { Length: 4 } || parts[0].Length != 1)
+        {
+            Log.MalformedBackplaneMessage(_logger, Name);
+            return;
+        }
+        if (string.Equals(parts[2], _options.NodeId, StringComparison.Ordinal)) return;
+
+        Interlocked.Increment(ref _backplaneReceived);
+        var subject = parts[3];
+        switch (parts[0][0])
+        {
+            case 'S':
+            case 'E':
+                // Expired rather than removed: the old value stays available for fail-safe.
+                ExpireMemory(subject, _time.GetUtcNow().UtcTicks);
+                break;
+            case 'R':
+                _memory.Remove(subject);
+                break;
+            case 'T':
+                RemoveMemoryByTag(subject);
+                break;
+            case 'C':
+                ClearMemory();
+                break;
+            default:
+                Log.MalformedBackplaneMessage(_logger, Name);
+                break;
+        }
+    }
+
+    private void DisposeDistributed()
+    {
+        if (_redis is null) return;
+        _redis.Restored -= OnConnectionRestored;
+        if (_subscribed && _redis.Multiplexer is { IsConnected: true } multiplexer)
+        {
+            try
+            {
+                multiplexer.GetSubscriber().Unsubscribe(_keys.Channel, _handler, CommandFlags.FireAndForget);
+            }
+            catch (RedisException)
+            {
+                // The connection is going away with the process anyway.
+            }
+        }
+    }
+}
