@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ContentPlanning.Caching;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -15,15 +16,12 @@ public static class TelemetryExtensions
 {
     public const string DefaultServiceName = "content-planning";
 
-    // The tiered cache library's ActivitySource and Meter.
-    private const string CachingTelemetryName = "ContentPlanning.Caching";
-
-    private static readonly string[] Sources = ["Microsoft.AspNetCore", "Npgsql", ServiceTelemetry.Name, CachingTelemetryName];
+    private static readonly string[] Sources = ["Microsoft.AspNetCore", "Npgsql", ServiceTelemetry.Name, CacheTelemetry.ActivitySourceName];
 
     private static readonly string[] Meters =
     [
         "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics",
-        "System.Net.Http", "System.Runtime", "Npgsql", ServiceTelemetry.Name, CachingTelemetryName,
+        "System.Net.Http", "System.Runtime", "Npgsql", ServiceTelemetry.Name, CacheTelemetry.MeterName,
     ];
 
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
