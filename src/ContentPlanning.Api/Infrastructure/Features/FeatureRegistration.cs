@@ -1,4 +1,5 @@
 using System.Reflection;
+using ContentPlanning.Api.Features.Shared;
 using FluentValidation;
 using MediatR;
 
@@ -34,6 +35,11 @@ public static class FeatureRegistration
         {
             services.AddSingleton(validator.InterfaceType, validator.ValidatorType);
         }
+
+        // Shared by the slices (Features/Shared).
+        DapperTypeHandlers.Register();
+        services.AddSingleton<UserDataCache>();
+        services.AddSingleton(TimeProvider.System);
 
         ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : SnakeCase(member.Name);
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : SnakeCase(member.Name);

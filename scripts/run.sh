@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Starts everything on this machine: installs PostgreSQL/Redis if missing, starts them on 127.0.0.1:55432/56379
+# (data in .local/run), migrates, loads the demo data and runs the API on http://127.0.0.1:5080.
+#   scripts/run.sh         start (safe to run again; servers already running are reused)
+#   scripts/run.sh stop    stop the PostgreSQL and Redis started by this script
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+. scripts/servers.sh
+
+PG_PORT=${RUN_PG_PORT:-55432}
+REDIS_PORT=${RUN_REDIS_PORT:-56379}
+API_URL=${API_URL:-http://127.0.0.1:5080}
+DATA=$ROOT/.local/run
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [ "${1:-}" = "stop" ]; then
+  stop_redis "$REDIS_PORT"
+  stop_postgres "$DATA/pg"
+  echo "Stopped PostgreSQL (:$PG_PORT) and Redis (:$REDIS_PORT)."
+  exit 0
+fi
+
+ensure_packages
+start_postgres "$DATA/pg" "$PG_PORT"
+ensure_database "$PG_PORT" content_planning
+start_redis "$DATA/redis" "$REDIS_PORT"
+
+# A stable admin key per checkout, kept beside the data; Admin__ApiKey in the environment wins.
+if [ -z "${Admin__ApiKey:-}" ]; then
+  [ -f "$DATA/admin-key" ] || head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$DATA/admin-key"
+  Admin__ApiKey=$(cat "$DATA/admin-key")
+fi
+export Admin__ApiKey
+export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning"
+export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
+
+echo "== Building"
+dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
+API_DLL=src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
+
+echo "== Migrating and loading demo data"
+dotnet "$API_DLL" seed
+
+cat <<TXT
+
+  API        $API_URL/api/content-planning
+  OpenAPI UI $API_URL/swagger   (document: $API_URL/openapi/v1.json)
+  Health     $API_URL/health/ready
+  Traces     $API_URL/api/content-planning/diagnostics/traces  (header X-Admin-Key)
+  Admin key  $Admin__ApiKey
+  PostgreSQL 127.0.0.1:$PG_PORT  Redis 127.0.0.1:$REDIS_PORT  (stop them: scripts/run.sh stop)
+
+  Ctrl-C stops the API.
+TXT
+cd src/ContentPlanning.Api
+exec dotnet "bin/Release/net10.0/ContentPlanning.Api.dll" --urls "$API_URL"

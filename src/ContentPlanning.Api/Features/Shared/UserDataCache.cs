@@ -1,0 +1,20 @@
+using ContentPlanning.Caching;
+
+namespace ContentPlanning.Api.Features.Shared;
+
+/// <summary>
+/// The cache keys and tags of per-user answers, and their invalidation. Every write that can change what a user is
+/// answered calls <see cref="InvalidateAsync"/> after its transaction commits: the user tag removes the active strategy
+/// and the comprehensive data from L1 and L2 on every node (through the backplane).
+/// </summary>
+public sealed class UserDataCache(ITieredCache cache)
+{
+    public ITieredCache Cache { get; } = cache;
+
+    public static string UserTag(string userId) => "user:" + userId;
+
+    public static string[] UserTags(string userId) => [UserTag(userId)];
+
+    public ValueTask InvalidateAsync(string userId, CancellationToken cancellationToken = default) =>
+        Cache.RemoveByTagAsync(UserTag(userId), cancellationToken: cancellationToken);
+}

@@ -1,0 +1,58 @@
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.Strategies;
+
+public static class CreateStrategy
+{
+    public sealed class Command : StrategyFields, IRequest<Strategy>
+    {
+        public string? UserId { get; set; }
+    }
+
+    internal sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserId).ValidUserId();
+            Include(new StrategyFieldsValidator());
+        }
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, Strategy>
+    {
+        private static readonly string Sql = $"""
+            INSERT INTO content_strategies AS s (user_id, {string.Join(", ", StrategyFields.Columns)}, completion_percentage)
+            VALUES (@UserId, {string.Join(", ", StrategyFields.Columns.Select(StrategyFields.Parameter))}, @CompletionPercentage)
+            RETURNING {Strategy.SelectColumns}
+            """;
+
+        public async Task<Strategy> Handle(Command request, CancellationToken cancellationToken)
+        {
+            var args = new DynamicParameters(request);
+            args.Add("CompletionPercentage", request.ComputeCompletionPercentage());
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var created = await connection.QuerySingleAsync<Strategy>(new CommandDefinition(Sql, args, cancellationToken: cancellationToken));
+            await cache.InvalidateAsync(created.UserId, cancellationToken);
+            return created;
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapPost("/strategies", async Task<Created<Strategy>> (Command command, IMediator mediator, CancellationToken ct) =>
+                {
+                    var strategy = await mediator.Send(command, ct);
+                    return TypedResults.Created($"{Infrastructure.Features.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
+                })
+                .WithTags("Strategies")
+                .WithSummary("Create a content strategy")
+                .ProducesValidationProblem();
+    }
+}
