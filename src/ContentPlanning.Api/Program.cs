@@ -16,7 +16,7 @@ builder.Services
     .AddAdminKey(builder.Configuration)
     .AddHttpConventions()
     .AddHealth()
-    .AddFeatures()
+    .AddFeatures(builder.Configuration)
     .AddOpenApi();
 
 var app = builder.Build();

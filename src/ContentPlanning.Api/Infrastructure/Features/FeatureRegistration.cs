@@ -12,7 +12,7 @@ public static class FeatureRegistration
     private static readonly Assembly FeatureAssembly = typeof(FeatureRegistration).Assembly;
 
     /// <summary>Registers MediatR handlers, validators and endpoint modules found in this assembly.</summary>
-    public static IServiceCollection AddFeatures(this IServiceCollection services)
+    public static IServiceCollection AddFeatures(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<IMediator>(sp => new Mediator(sp.GetService));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
@@ -28,6 +28,11 @@ public static class FeatureRegistration
             if (typeof(IEndpointModule).IsAssignableFrom(type))
             {
                 services.AddSingleton(typeof(IEndpointModule), type);
+            }
+
+            if (typeof(IServiceModule).IsAssignableFrom(type))
+            {
+                ((IServiceModule)Activator.CreateInstance(type)!).AddServices(services, configuration);
             }
         }
 

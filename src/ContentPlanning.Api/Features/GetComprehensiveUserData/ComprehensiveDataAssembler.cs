@@ -1,0 +1,144 @@
+using System.Text.Json.Nodes;
+using ContentPlanning.Api.Features.Shared;
+using Dapper;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
+
+/// <summary>
+/// Assembles comprehensive data from the source tables in ONE batched multi-statement read, however many rows each
+/// section has (no N+1). Sections that have no rows are returned empty and named in data_quality.missing_sections.
+/// </summary>
+internal static class ComprehensiveDataAssembler
+{
+    private const int MaxGapAnalyses = 50;
+    private const int MaxRecommendations = 200;
+
+    private static readonly string Sql = $$"""
+        SELECT industry, business_size, target_audience, writing_tone, writing_voice, content_types, brand_values,
+               platform_preferences, posting_preferences, posting_days, optimal_times, updated_at
+        FROM user_profiles WHERE user_id = @UserId;
+
+        {{StrategyResolution.Sql}}
+
+        SELECT analysis_results, recommendations, opportunities, updated_at
+        FROM content_gap_analyses WHERE user_id = @UserId
+        ORDER BY created_at DESC, id DESC LIMIT {{MaxGapAnalyses}};
+
+        SELECT id, strategy_id, recommendation_type, title, description, target_keywords, estimated_length, priority,
+               platforms, status, created_at, updated_at
+        FROM content_recommendations WHERE user_id = @UserId
+        ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, created_at DESC, id DESC
+        LIMIT {{MaxRecommendations}};
+
+        WITH totals AS (
+            SELECT ca.platform, kv.key, sum((kv.value #>> '{}')::numeric) AS total
+            FROM content_analytics ca CROSS JOIN LATERAL jsonb_each(ca.metrics) kv
+            WHERE ca.user_id = @UserId AND jsonb_typeof(kv.value) = 'number'
+            GROUP BY ca.platform, kv.key)
+        SELECT ca.platform, count(*) AS posts, avg(ca.performance_score)::float8 AS avg_performance_score,
+               max(ca.recorded_at) AS updated_at,
+               COALESCE((SELECT jsonb_object_agg(t.key, t.total) FROM totals t WHERE t.platform = ca.platform), '{}'::jsonb) AS totals
+        FROM content_analytics ca WHERE ca.user_id = @UserId
+        GROUP BY ca.platform ORDER BY ca.platform;
+        """;
+
+    /// <summary>Null when the user has neither a profile nor a strategy (or the requested strategy is not theirs).</summary>
+    public static async Task<ComprehensiveData?> AssembleAsync(NpgsqlConnection connection, string userId, long? strategyId, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(
+            Sql, new { UserId = userId, StrategyId = strategyId }, cancellationToken: cancellationToken));
+        var profile = await grid.ReadSingleOrDefaultAsync<ProfileRow>();
+        var strategy = StrategyResolution.Read(grid);
+        var gaps = (await grid.ReadAsync<GapRow>()).ToList();
+        var recommendations = (await grid.ReadAsync<RecommendationRow>()).ToList();
+        var performance = (await grid.ReadAsync<PerformanceRow>()).ToList();
+
+        if (strategy is null && (strategyId is not null || profile is null))
+        {
+            return null;
+        }
+
+        var missing = new List<string>();
+        if (profile is null) missing.Add("onboarding_data");
+        if (strategy is null) missing.Add("strategy_data");
+        if (gaps.Count == 0) missing.Add("gap_analysis");
+        if (recommendations.Count == 0) missing.Add("recommendations_data");
+        if (performance.Count == 0) missing.Add("performance_data");
+
+        var newest = new DateTimeOffset?[] { profile?.UpdatedAt, strategy?.Strategy.UpdatedAt }
+            .Concat(gaps.Select(g => (DateTimeOffset?)g.UpdatedAt))
+            .Concat(recommendations.Select(r => (DateTimeOffset?)r.UpdatedAt))
+            .Concat(performance.Select(p => (DateTimeOffset?)p.UpdatedAt))
+            .Max();
+
+        return new ComprehensiveData(
+            userId,
+            profile?.ToOnboarding(),
+            strategy is null ? null : new StrategyData(strategy.Strategy, strategy.Resolution, strategy.Activation),
+            MergeGaps(gaps),
+            recommendations.Select(r => r.ToData()).ToList(),
+            performance.ToDictionary(p => p.Platform, p => new PlatformPerformance(p.Posts, p.AvgPerformanceScore, p.Totals), StringComparer.Ordinal),
+            profile?.Industry ?? strategy?.Strategy.Industry ?? Derived.DefaultIndustry,
+            profile?.TargetAudience ?? strategy?.Strategy.TargetAudience?.DeepClone(),
+            strategy?.Strategy.BusinessObjectives?.DeepClone(),
+            Derived.PlatformPreferences(profile?.PlatformPreferences, profile?.PostingPreferences),
+            new DataQuality(
+                Math.Round((5 - missing.Count) / 5.0, 2),
+                newest is null ? null : Math.Round((time.GetUtcNow() - newest.Value).TotalDays, 2),
+                missing));
+    }
+
+    // Newest analysis first; equal items (by JSON text) are kept once.
+    private static GapAnalysisData MergeGaps(List<GapRow> gaps)
+    {
+        List<JsonNode?> Collect(Func<GapRow, JsonNode?> section)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var merged = new List<JsonNode?>();
+            foreach (var node in gaps.Select(section).Where(n => n is not null))
+            {
+                foreach (var item in node is JsonArray array ? array.ToList() : [node])
+                {
+                    if (item is not null && seen.Add(item.ToJsonString()))
+                    {
+                        merged.Add(item.DeepClone());
+                    }
+                }
+            }
+
+            return merged;
+        }
+
+        return new GapAnalysisData(
+            Collect(g => g.AnalysisResults?["content_gaps"]),
+            Collect(g => g.AnalysisResults?["keyword_opportunities"]),
+            Collect(g => g.AnalysisResults?["competitor_insights"]),
+            Collect(g => g.Recommendations),
+            Collect(g => g.Opportunities),
+            gaps.Count);
+    }
+
+    private sealed record ProfileRow(
+        string? Industry, string? BusinessSize, JsonNode? TargetAudience, string? WritingTone, string? WritingVoice,
+        JsonNode? ContentTypes, JsonNode? BrandValues, JsonNode? PlatformPreferences, JsonNode? PostingPreferences,
+        JsonNode? PostingDays, JsonNode? OptimalTimes, DateTimeOffset UpdatedAt)
+    {
+        public OnboardingData ToOnboarding() => new(
+            Industry, BusinessSize, TargetAudience, WritingTone, WritingVoice, ContentTypes, BrandValues, PlatformPreferences,
+            new PostingPreferences(PostingPreferences?["daily"]?.DeepClone(), PostingPreferences?["weekly"]?.DeepClone(), PostingPreferences?["monthly"]?.DeepClone()),
+            PostingDays, OptimalTimes);
+    }
+
+    private sealed record GapRow(JsonNode? AnalysisResults, JsonNode? Recommendations, JsonNode? Opportunities, DateTimeOffset UpdatedAt);
+
+    private sealed record RecommendationRow(
+        long Id, long? StrategyId, string RecommendationType, string Title, string? Description, JsonNode? TargetKeywords,
+        string? EstimatedLength, string Priority, JsonNode? Platforms, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        public RecommendationData ToData() =>
+            new(Id, StrategyId, RecommendationType, Title, Description, TargetKeywords, EstimatedLength, Priority, Platforms, Status, CreatedAt);
+    }
+
+    private sealed record PerformanceRow(string Platform, long Posts, double? AvgPerformanceScore, DateTimeOffset UpdatedAt, JsonNode? Totals);
+}

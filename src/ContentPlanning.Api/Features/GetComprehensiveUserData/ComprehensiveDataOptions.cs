@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+using ContentPlanning.Caching;
+
+namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
+
+/// <summary>Settings under <c>ComprehensiveData</c> (e.g. ComprehensiveData__SnapshotDuration=01:00:00).</summary>
+public sealed class ComprehensiveDataOptions
+{
+    public const string Section = "ComprehensiveData";
+
+    /// <summary>L1 lifetime.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MemoryDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>L2 (Redis) lifetime.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan DistributedDuration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Lifetime of a snapshot row in PostgreSQL.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan SnapshotDuration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a stale value may still be served when the database fails.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromHours(2);
+
+    internal CacheEntryOptions ToCacheOptions() => new()
+    {
+        Duration = MemoryDuration,
+        DistributedCacheDuration = DistributedDuration,
+        FailSafeMaxDuration = FailSafeMaxDuration,
+    };
+}

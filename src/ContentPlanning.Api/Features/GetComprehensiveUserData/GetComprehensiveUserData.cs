@@ -1,0 +1,136 @@
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Caching;
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
+
+/// <summary>
+/// The expensive read the cache exists for. Tiers, in order: L1 memory, L2 Redis (both through the tiered cache,
+/// tagged with the user), then inside the cache factory the PostgreSQL snapshot row, then assembly from the sources.
+/// </summary>
+public static class GetComprehensiveUserData
+{
+    public sealed record Query(string? UserId, long? StrategyId, bool ForceRefresh) : IRequest<Response?>;
+
+    public sealed record Response(string Status, ComprehensiveData Data, ResponseCacheInfo CacheInfo, string Message);
+
+    public sealed record ResponseCacheInfo(bool IsCached, string Source, bool IsStale, bool ForceRefresh, string DataHash, DateTimeOffset GeneratedAt, DateTimeOffset Timestamp);
+
+    public static string CacheKey(string userId, long? strategyId) =>
+        strategyId is null ? "comprehensive:" + userId : $"comprehensive:{userId}:{strategyId}";
+
+    internal sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserId).ValidUserId();
+            RuleFor(x => x.StrategyId).GreaterThan(0);
+        }
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource, SnapshotStore snapshots, UserDataCache cache, IOptions<ComprehensiveDataOptions> options, TimeProvider time)
+        : IRequestHandler<Query, Response?>
+    {
+        public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
+        {
+            var settings = options.Value;
+            var entry = settings.ToCacheOptions();
+            if (request.ForceRefresh)
+            {
+                entry = entry with { SkipCacheRead = true };
+            }
+
+            var result = await cache.Cache.GetOrSetAsync<(Handler Handler, Query Request), ComprehensiveSnapshot?>(
+                CacheKey(request.UserId!, request.StrategyId),
+                (this, request),
+                static async (context, state, ct) =>
+                {
+                    var snapshot = await state.Handler.LoadAsync(state.Request, ct);
+                    if (snapshot is null)
+                    {
+                        context.Options = context.Options with { Duration = TimeSpan.FromSeconds(30), DistributedCacheDuration = TimeSpan.FromSeconds(30) };
+                    }
+
+                    return snapshot;
+                },
+                entry,
+                UserDataCache.UserTags(request.UserId!),
+                cancellationToken);
+
+            if (result.Value is not { } value)
+            {
+                return null;
+            }
+
+            var source = result.Source switch
+            {
+                CacheSource.Memory => "memory",
+                CacheSource.Distributed => "redis",
+                _ => value.Origin,
+            };
+            var hit = source != "computed";
+            return new Response(
+                "success",
+                value.Data,
+                new ResponseCacheInfo(hit, source, result.IsStale, request.ForceRefresh, value.DataHash, value.GeneratedAt, time.GetUtcNow()),
+                $"Comprehensive user data retrieved successfully (cache: {(hit ? "HIT" : "MISS")})");
+        }
+
+        /// <summary>The factory: the snapshot row if valid (unless forced), else assemble and upsert the row.</summary>
+        private async Task<ComprehensiveSnapshot?> LoadAsync(Query request, CancellationToken cancellationToken)
+        {
+            var userId = request.UserId!;
+            var now = time.GetUtcNow();
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var lookup = await snapshots.ReadAsync(connection, userId, request.StrategyId, now, cancellationToken);
+            if (lookup.Valid is { } valid && !request.ForceRefresh)
+            {
+                return valid;
+            }
+
+            var data = await ComprehensiveDataAssembler.AssembleAsync(connection, userId, request.StrategyId, time, cancellationToken);
+            if (data is null)
+            {
+                return null;
+            }
+
+            var snapshot = new ComprehensiveSnapshot(data, lookup.DataHash, now, "computed");
+            await snapshots.WriteAsync(connection, userId, request.StrategyId, snapshot, options.Value.SnapshotDuration, cancellationToken);
+            return snapshot;
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<Ok<Response>, ProblemHttpResult>> (
+                    string? user_id, long? strategy_id, bool? force_refresh, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Query(user_id, strategy_id, force_refresh ?? false), ct) is { } response
+                        ? TypedResults.Ok(response)
+                        : Problems.NotFound(strategy_id is null
+                            ? $"User '{user_id}' has neither an onboarding profile nor a content strategy."
+                            : $"User '{user_id}' has no content strategy {strategy_id}."))
+                .WithTags("Calendar generation")
+                .WithSummary("Everything planning needs about a user, through L1, L2 and the snapshot tier")
+                .ProducesValidationProblem();
+    }
+
+    internal sealed class Services : IServiceModule
+    {
+        public void AddServices(IServiceCollection services, IConfiguration configuration)
+        {
+            services.AddOptions<ComprehensiveDataOptions>()
+                .Bind(configuration.GetSection(ComprehensiveDataOptions.Section))
+                .ValidateDataAnnotations()
+                .ValidateOnStart();
+            services.AddSingleton<SnapshotStore>();
+            services.AddSingleton<SnapshotAccessRecorder>();
+            services.AddHostedService(sp => sp.GetRequiredService<SnapshotAccessRecorder>());
+        }
+    }
+}
