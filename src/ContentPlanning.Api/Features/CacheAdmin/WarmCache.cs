@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using ContentPlanning.Api.Features.Shared;
+using FluentValidation;
+using MediatR;
+using Microsoft.Extensions.Options;
+using Comprehensive = ContentPlanning.Api.Features.GetComprehensiveUserData.GetComprehensiveUserData;
+
+namespace ContentPlanning.Api.Features.CacheAdmin;
+
+/// <summary>Precomputes comprehensive data for many users, a few at a time; one user's failure never stops the others.</summary>
+public static partial class WarmCache
+{
+    public sealed record Command(IReadOnlyList<string>? UserIds) : IRequest<Response>;
+
+    public sealed record Response(int Requested, int Warmed, int NotFound, int Failed, IReadOnlyList<Outcome> Results);
+
+    public sealed record Outcome(string UserId, string Status, string? Source, string? Error);
+
+    internal sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserIds).NotNull().Must(ids => ids is { Count: >= 1 and <= 1000 })
+                .WithMessage("'user_ids' must hold 1 to 1000 user ids.");
+            RuleForEach(x => x.UserIds).ValidUserId();
+        }
+    }
+
+    internal sealed partial class Handler(IServiceScopeFactory scopes, IOptions<CacheAdminOptions> options, ILogger<Handler> logger) : IRequestHandler<Command, Response>
+    {
+        public async Task<Response> Handle(Command request, CancellationToken cancellationToken)
+        {
+            var userIds = request.UserIds!.Distinct(StringComparer.Ordinal).ToList();
+            var outcomes = new ConcurrentDictionary<string, Outcome>(StringComparer.Ordinal);
+            await Parallel.ForEachAsync(
+                userIds,
+                new ParallelOptions { MaxDegreeOfParallelism = options.Value.WarmParallelism, CancellationToken = cancellationToken },
+                async (userId, ct) => outcomes[userId] = await WarmOneAsync(userId, ct));
+
+            var results = userIds.Select(id => outcomes[id]).ToList();
+            return new Response(
+                userIds.Count,
+                results.Count(r => r.Status == "warmed"),
+                results.Count(r => r.Status == "not_found"),
+                results.Count(r => r.Status == "failed"),
+                results);
+        }
+
+        private async Task<Outcome> WarmOneAsync(string userId, CancellationToken cancellationToken)
+        {
+            try
+            {
+                // Each user in its own scope, as a request would be.
+                await using var scope = scopes.CreateAsyncScope();
+                var response = await scope.ServiceProvider.GetRequiredService<IMediator>()
+                    .Send(new Comprehensive.Query(userId, null, ForceRefresh: false), cancellationToken);
+                return response is null
+                    ? new Outcome(userId, "not_found", null, null)
+                    : new Outcome(userId, "warmed", response.CacheInfo.Source, null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogWarmFailed(logger, userId, ex);
+                return new Outcome(userId, "failed", null, ex is Npgsql.NpgsqlException ? "database unavailable" : ex.GetType().Name);
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Warming comprehensive data of {UserId} failed")]
+        private static partial void LogWarmFailed(ILogger logger, string userId, Exception exception);
+    }
+
+    internal static void Map(IEndpointRouteBuilder group) =>
+        group.MapPost("/warm", (Command command, IMediator mediator, CancellationToken ct) => mediator.Send(command, ct))
+            .WithSummary("Precompute comprehensive data for up to 1000 users")
+            .ProducesValidationProblem();
+}
