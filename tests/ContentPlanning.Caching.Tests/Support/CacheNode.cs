@@ -23,6 +23,8 @@ internal sealed class CacheNode : IDisposable
 
     public RedisConnection Connection { get; }
 
+    public ITieredCacheProvider Provider => _services.GetRequiredService<ITieredCacheProvider>();
+
     public CacheStatistics Stats => Cache.GetStatistics();
 
     public static async Task<CacheNode> StartAsync(string cacheName, string? redis, Action<TieredCacheOptions>? configure = null)
