@@ -100,8 +100,9 @@ internal static class DistributedEnvelope
             entry = new DistributedEntry<T>(value, created.Value, exp.Value, fsexp.Value, tags);
             return true;
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException or ArgumentException)
+        catch (Exception ex)
         {
+            // Whatever another writer put there (or a value no longer matching T) is a miss, never the caller's exception.
             error = ex;
             return false;
         }

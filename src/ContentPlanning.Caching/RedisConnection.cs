@@ -11,6 +11,7 @@ public sealed class RedisConnection : IDisposable
 {
     private readonly ILogger _logger;
     private volatile ConnectionMultiplexer? _multiplexer;
+    private volatile bool _interactiveUp;
     private bool _disposed;
 
     /// <param name="connectionString">StackExchange.Redis configuration string; null or empty means no Redis (L1-only).</param>
@@ -32,14 +33,19 @@ public sealed class RedisConnection : IDisposable
     /// <summary>False when no connection string is configured: the caches are L1-only.</summary>
     public bool IsConfigured { get; }
 
-    public bool IsConnected => _multiplexer?.IsConnected == true;
+    /// <summary>
+    /// True when commands can be sent. The multiplexer's own IsConnected turns true as soon as either of its two
+    /// connections (commands, pub/sub) is back; a command sent before the command connection is back fails.
+    /// </summary>
+    public bool IsConnected => _interactiveUp && _multiplexer?.IsConnected == true;
 
     internal ConnectionMultiplexer? Multiplexer => _multiplexer;
 
     /// <summary>Completes when the first connection attempt has finished, successful or not.</summary>
     internal Task Ready { get; }
 
-    internal event Action? Restored;
+    /// <summary>A connection came back; the argument says whether it is the command (interactive) connection.</summary>
+    internal event Action<bool>? Restored;
 
     private async Task ConnectAsync(ConfigurationOptions configuration)
     {
@@ -49,12 +55,17 @@ public sealed class RedisConnection : IDisposable
             // Handlers must not be serialised behind each other: a slow one would delay every other message.
             multiplexer.PreserveAsyncOrder = false;
             multiplexer.ConnectionFailed += (_, e) =>
+            {
+                if (e.ConnectionType == ConnectionType.Interactive) _interactiveUp = false;
                 Log.ConnectionLost(_logger, e.FailureType.ToString(), e.EndPoint?.ToString() ?? "?", e.Exception);
+            };
             multiplexer.ConnectionRestored += (_, e) =>
             {
                 Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
-                Restored?.Invoke();
+                if (e.ConnectionType == ConnectionType.Interactive) _ = ConfirmInteractiveAsync(multiplexer);
+                else Restored?.Invoke(false);
             };
+            _interactiveUp = multiplexer.IsConnected;
             if (_disposed)
             {
                 multiplexer.Dispose();
@@ -66,6 +77,28 @@ public sealed class RedisConnection : IDisposable
         {
             // Only a malformed configuration gets here (abortConnect=false); the caches stay L1-only.
             Log.ConnectionLost(_logger, "Configuration", configuration.ToString(), ex);
+        }
+    }
+
+    /// <summary>
+    /// The restored event comes before the command connection has finished its handshake; commands sent in that
+    /// window fail. Declare it up only once a PING answers.
+    /// </summary>
+    private async Task ConfirmInteractiveAsync(ConnectionMultiplexer multiplexer)
+    {
+        for (var attempt = 0; attempt < 100 && !_disposed; attempt++)
+        {
+            try
+            {
+                await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
+                _interactiveUp = true;
+                Restored?.Invoke(true);
+                return;
+            }
+            catch (RedisException)
+            {
+                await Task.Delay(50).ConfigureAwait(false);
+            }
         }
     }
 

@@ -11,7 +11,8 @@ internal sealed partial class TieredCache
 {
     private Action<RedisChannel, RedisValue>? _handler;
     private volatile bool _subscribed;
-    private int _subscribing;
+    private readonly Lock _subscriptionGate = new();
+    private Task? _subscription;
 
     private string Message(char action, string subject) =>
         string.Create(CultureInfo.InvariantCulture, $"{action}|{_time.GetUtcNow().UtcTicks}|{_options.NodeId}|{subject}");
@@ -34,10 +35,19 @@ internal sealed partial class TieredCache
 
     internal bool IsBackplaneSubscribed => _subscribed;
 
-    private async Task EnsureSubscribedAsync()
+    /// <summary>Subscribes once; concurrent callers share the attempt in flight.</summary>
+    private Task EnsureSubscribedAsync()
     {
-        if (!_options.BackplaneEnabled || _subscribed || _redis?.Multiplexer is not { } multiplexer) return;
-        if (Interlocked.Exchange(ref _subscribing, 1) == 1) return;
+        if (!_options.BackplaneEnabled || _subscribed || _redis?.Multiplexer is null) return Task.CompletedTask;
+        lock (_subscriptionGate)
+        {
+            if (_subscription is { IsCompleted: false }) return _subscription;
+            return _subscription = SubscribeAsync(_redis.Multiplexer);
+        }
+    }
+
+    private async Task SubscribeAsync(ConnectionMultiplexer multiplexer)
+    {
         try
         {
             await multiplexer.GetSubscriber().SubscribeAsync(_keys.Channel, _handler);
@@ -47,24 +57,16 @@ internal sealed partial class TieredCache
         {
             OnRedisError("subscribe", ex);
         }
-        finally
-        {
-            Volatile.Write(ref _subscribing, 0);
-        }
     }
 
-    private void OnConnectionRestored()
+    private void OnConnectionRestored(bool interactive)
     {
         // Messages from other nodes may have been lost meanwhile: nothing in L1 from before now is trusted as fresh.
         Interlocked.Increment(ref _generation);
+        _ = EnsureSubscribedAsync();
+        if (!interactive) return;
         _breaker.Close();
-        _ = RestoreAsync();
-    }
-
-    private async Task RestoreAsync()
-    {
-        await EnsureSubscribedAsync();
-        await ReplayAsync();
+        _ = ReplayAsync();
     }
 
     private void OnBackplaneMessage(RedisChannel channel, RedisValue value)
@@ -106,6 +108,7 @@ internal sealed partial class TieredCache
     {
         if (_redis is null) return;
         _redis.Restored -= OnConnectionRestored;
+        Interlocked.Exchange(ref _replayTimer, null)?.Dispose();
         if (_subscribed && _redis.Multiplexer is { IsConnected: true } multiplexer)
         {
             try

@@ -15,6 +15,7 @@ internal sealed partial class TieredCache
     private readonly RedisKeys _keys;
     private readonly ConcurrentDictionary<string, PendingOperation> _pending = new(StringComparer.Ordinal);
     private int _replaying;
+    private ITimer? _replayTimer;
     private int _queueFullLogged;
 
     private bool DistributedUsable => _redis is { IsConnected: true } && _breaker.IsClosed;
@@ -160,6 +161,33 @@ internal sealed partial class TieredCache
             return;
         }
         _pending[operation.ReplayKey] = operation;
+        EnsureReplayTimer();
+    }
+
+    /// <summary>
+    /// The reconnect event is the main trigger for a replay, but a replay can find the breaker still open (an error
+    /// from a command in flight during the reconnect); this retry keeps the queue from waiting for the next outage.
+    /// </summary>
+    private void EnsureReplayTimer()
+    {
+        if (Volatile.Read(ref _replayTimer) is not null) return;
+        var timer = TimeProvider.System.CreateTimer(static state => ((TieredCache)state!).OnReplayTimer(), this,
+            ReplayRetryInterval, ReplayRetryInterval);
+        if (Interlocked.CompareExchange(ref _replayTimer, timer, null) is not null) timer.Dispose();
+    }
+
+    private static readonly TimeSpan ReplayRetryInterval = TimeSpan.FromMilliseconds(500);
+
+    private void OnReplayTimer()
+    {
+        if (_pending.IsEmpty)
+        {
+            Interlocked.Exchange(ref _replayTimer, null)?.Dispose();
+            // An operation queued between the check and the disposal starts a new timer itself.
+            if (!_pending.IsEmpty) EnsureReplayTimer();
+            return;
+        }
+        if (DistributedUsable) _ = ReplayAsync();
     }
 
     private async Task ReplayAsync()
@@ -178,7 +206,7 @@ internal sealed partial class TieredCache
                 if (!_pending.TryRemove(item)) continue;
                 if (await RunOrQueueAsync(item.Value, replay: true)) replayed++;
             }
-            Log.Replayed(_logger, Name, replayed);
+            if (replayed > 0) Log.Replayed(_logger, Name, replayed);
         }
         finally
         {

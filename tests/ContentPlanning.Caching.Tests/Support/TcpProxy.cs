@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ContentPlanning.Caching.Tests.Support;
+
+/// <summary>
+/// Forwards 127.0.0.1:Port to Redis. <see cref="Cut"/> drops every connection and refuses new ones (Redis "down" for
+/// whoever goes through it), <see cref="Restore"/> listens again on the same port. The shared Redis is never touched.
+/// </summary>
+internal sealed class TcpProxy : IDisposable
+{
+    private readonly IPEndPoint _target;
+    private readonly Lock _gate = new();
+    private readonly List<Socket> _sockets = [];
+    private TcpListener? _listener;
+    private CancellationTokenSource? _stop;
+
+    public TcpProxy(string target)
+    {
+        var parts = target.Split(':');
+        _target = new IPEndPoint(IPAddress.Parse(parts[0] == "localhost" ? "127.0.0.1" : parts[0]), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+        Listen(0);
+    }
+
+    public int Port { get; private set; }
+
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    public void Cut()
+    {
+        lock (_gate)
+        {
+            _stop?.Cancel();
+            _listener?.Stop();
+            _listener = null;
+            foreach (var socket in _sockets)
+            {
+                try
+                {
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Close();
+                }
+                catch (SocketException)
+                {
+                    // Already closed by the other side.
+                }
+            }
+            _sockets.Clear();
+        }
+    }
+
+    public void Restore() => Listen(Port);
+
+    private void Listen(int port)
+    {
+        lock (_gate)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Start();
+            Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            _listener = listener;
+            _stop = new CancellationTokenSource();
+            _ = AcceptAsync(listener, _stop.Token);
+        }
+    }
+
+    private async Task AcceptAsync(TcpListener listener, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptSocketAsync(stop);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await upstream.ConnectAsync(_target, stop);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+            {
+                client.Close();
+                upstream.Dispose();
+                continue;
+            }
+
+            lock (_gate)
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    client.Close();
+                    upstream.Close();
+                    return;
+                }
+                _sockets.Add(client);
+                _sockets.Add(upstream);
+            }
+            _ = PumpAsync(client, upstream);
+            _ = PumpAsync(upstream, client);
+        }
+    }
+
+    private static async Task PumpAsync(Socket from, Socket to)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer, SocketFlags.None);
+                if (read == 0) break;
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // One side went away: close the other below.
+        }
+        try
+        {
+            to.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    public void Dispose() => Cut();
+}
