@@ -1,0 +1,12 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ContentPlanning.Api.Features.Shared;
+
+/// <summary>What a write answers: the written row, or the problem (404, 409) that explains why nothing was written.</summary>
+public sealed record WriteOutcome<T>(T? Row, ProblemHttpResult? Problem)
+    where T : class
+{
+    public static implicit operator WriteOutcome<T>(T row) => new(row, null);
+
+    public static implicit operator WriteOutcome<T>(ProblemHttpResult problem) => new(null, problem);
+}
