@@ -9,4 +9,16 @@ public sealed record WriteOutcome<T>(T? Row, ProblemHttpResult? Problem)
     public static implicit operator WriteOutcome<T>(T row) => new(row, null);
 
     public static implicit operator WriteOutcome<T>(ProblemHttpResult problem) => new(null, problem);
+
+    /// <summary>The endpoint's answer: <paramref name="written"/> applied to the row, else the problem.</summary>
+    public Results<TResult, ProblemHttpResult> ToResult<TResult>(Func<T, TResult> written)
+        where TResult : IResult
+    {
+        if (Row is { } row)
+        {
+            return written(row);
+        }
+
+        return Problem ?? throw new InvalidOperationException("A write outcome holds neither a row nor a problem.");
+    }
 }
