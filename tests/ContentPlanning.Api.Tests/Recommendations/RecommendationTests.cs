@@ -1,4 +1,5 @@
 using System.Net;
+using Dapper;
 using ContentPlanning.Api.Tests.Infrastructure;
 using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
 
@@ -62,6 +63,24 @@ public sealed class RecommendationTests : DatabaseTest
         using var client = Testing.CreateClient();
         await AssertProblemAsync(await client.PostJsonAsync(Url, Recommendation("x", strategyId: othersStrategy)), HttpStatusCode.NotFound);
         await AssertProblemAsync(await client.PostJsonAsync(Url, Recommendation("x", strategyId: 987654)), HttpStatusCode.NotFound);
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM content_recommendations"), Is.Zero);
+    }
+
+    [Test]
+    public async Task ARecommendationRacingTheDeleteOfItsStrategyIsA404AndWritesNothing()
+    {
+        var strategy = await SeedStrategyAsync("u-1");
+        await using var connection = await Testing.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("DELETE FROM content_strategies WHERE id = @strategy", new { strategy }, transaction);
+
+        using var client = Testing.CreateClient();
+        var post = client.PostJsonAsync(Url, Recommendation("Racing", strategyId: strategy));
+        await Task.Delay(300);
+        Assert.That(post.IsCompleted, Is.False, "the write waits for the uncommitted delete of its strategy");
+        await transaction.CommitAsync();
+
+        await AssertProblemAsync(await post, HttpStatusCode.NotFound);
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM content_recommendations"), Is.Zero);
     }
 
