@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -12,21 +10,19 @@ namespace ContentPlanning.Api.Features.Strategies;
 /// <summary>A user's strategies, newest first, with keyset pagination: <c>next_cursor</c> is passed back as <c>cursor</c>.</summary>
 public static class ListStrategies
 {
-    public sealed record Query(string? UserId, int Limit, string? Cursor) : IRequest<Page>;
-
-    public sealed record Page(IReadOnlyList<Strategy> Items, string? NextCursor);
+    public sealed record Query(string? UserId, int Limit, string? Cursor) : IRequest<Page<Strategy>>;
 
     internal sealed class Validator : AbstractValidator<Query>
     {
         public Validator()
         {
             RuleFor(x => x.UserId).ValidUserId();
-            RuleFor(x => x.Limit).InclusiveBetween(1, 100);
-            RuleFor(x => x.Cursor).Must(c => c is null || Cursor.TryDecode(c, out _)).WithMessage("'cursor' is not a cursor this API returned.");
+            RuleFor(x => x.Limit).ValidListLimit();
+            RuleFor(x => x.Cursor).ValidCursor();
         }
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page>
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page<Strategy>>
     {
         private static readonly string Sql = $"""
             SELECT {Strategy.SelectColumns}
@@ -37,61 +33,20 @@ public static class ListStrategies
             LIMIT @Take
             """;
 
-        public async Task<Page> Handle(Query request, CancellationToken cancellationToken)
+        public async Task<Page<Strategy>> Handle(Query request, CancellationToken cancellationToken)
         {
-            var hasCursor = Cursor.TryDecode(request.Cursor, out var cursor);
+            var hasCursor = KeysetCursor.TryDecode(request.Cursor, out var cursor);
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             var rows = (await connection.QueryAsync<Strategy>(new CommandDefinition(Sql, new
             {
                 request.UserId,
                 HasCursor = hasCursor,
-                CursorCreatedAt = cursor.CreatedAt,
+                CursorCreatedAt = cursor.At,
                 CursorId = cursor.Id,
                 Take = request.Limit + 1,
             }, cancellationToken: cancellationToken))).ToList();
 
-            string? next = null;
-            if (rows.Count > request.Limit)
-            {
-                rows.RemoveAt(rows.Count - 1);
-                next = Cursor.Encode(rows[^1]);
-            }
-
-            return new Page(rows, next);
-        }
-    }
-
-    internal readonly record struct Cursor(DateTimeOffset CreatedAt, long Id)
-    {
-        // Microsecond ticks match timestamptz precision exactly, so the keyset comparison never skips or repeats a row.
-        public static string Encode(Strategy last) => Convert.ToBase64String(Encoding.ASCII.GetBytes(
-            FormattableString.Invariant($"{last.CreatedAt.ToUniversalTime().UtcTicks}:{last.Id}")));
-
-        public static bool TryDecode(string? value, out Cursor cursor)
-        {
-            cursor = new Cursor(DateTimeOffset.MaxValue, long.MaxValue);
-            if (string.IsNullOrEmpty(value))
-            {
-                return false;
-            }
-
-            try
-            {
-                var parts = Encoding.ASCII.GetString(Convert.FromBase64String(value)).Split(':');
-                if (parts.Length == 2 &&
-                    long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) &&
-                    ticks is > 0 and < 3155378975999999999 &&
-                    long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-                {
-                    cursor = new Cursor(new DateTimeOffset(ticks, TimeSpan.Zero), id);
-                    return true;
-                }
-            }
-            catch (FormatException)
-            {
-            }
-
-            return false;
+            return KeysetCursor.ToPage(rows, request.Limit, s => (s.CreatedAt, s.Id));
         }
     }
 
@@ -99,7 +54,7 @@ public static class ListStrategies
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/strategies", (string? user_id, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
-                    mediator.Send(new Query(user_id, limit ?? 20, cursor), ct))
+                    mediator.Send(new Query(user_id, limit ?? FieldRules.DefaultListLimit, cursor), ct))
                 .WithTags("Strategies")
                 .WithSummary("List a user's strategies, newest first (keyset pagination)")
                 .ProducesValidationProblem();

@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.Analytics;
+
+/// <summary>Records a measurement; a strategy_id or event_id must name a strategy or calendar event of the same user (404 otherwise).</summary>
+public static class CreateAnalyticsRecord
+{
+    public sealed class Command : IRequest<WriteOutcome<AnalyticsRecord>>
+    {
+        public string? UserId { get; set; }
+        public long? StrategyId { get; set; }
+        public long? EventId { get; set; }
+        public string? Platform { get; set; }
+
+        /// <summary>A JSON object of counters (views, clicks, shares...); absent means <c>{}</c>.</summary>
+        public JsonNode? Metrics { get; set; }
+
+        /// <summary>0..100.</summary>
+        public float? PerformanceScore { get; set; }
+    }
+
+    internal sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserId).ValidUserId();
+            RuleFor(x => x.Platform).NotEmpty().MaximumLength(100);
+            RuleFor(x => x.StrategyId).GreaterThan(0);
+            RuleFor(x => x.EventId).GreaterThan(0);
+            RuleFor(x => x.Metrics).JsonObjectOrAbsent();
+            RuleFor(x => x.PerformanceScore).InclusiveBetween(0f, 100f);
+        }
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, WriteOutcome<AnalyticsRecord>>
+    {
+        private const string Sql = $"""
+            INSERT INTO content_analytics (user_id, strategy_id, event_id, platform, metrics, performance_score)
+            VALUES (@UserId, @StrategyId, @EventId, @Platform, coalesce(@Metrics, jsonb_build_object()), @PerformanceScore)
+            RETURNING {AnalyticsRecord.SelectColumns}
+            """;
+
+        public async Task<WriteOutcome<AnalyticsRecord>> Handle(Command request, CancellationToken cancellationToken)
+        {
+            AnalyticsRecord created;
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                if (await References.CheckAsync(connection, transaction, request.UserId!, request.StrategyId, request.EventId, cancellationToken) is { } refused)
+                {
+                    return refused;
+                }
+
+                created = await connection.QuerySingleAsync<AnalyticsRecord>(new CommandDefinition(Sql, request, transaction, cancellationToken: cancellationToken));
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (PostgresException ex) when (References.IsForeignKeyViolation(ex))
+            {
+                return References.VanishedReference();
+            }
+
+            await cache.InvalidateAsync(created.UserId, cancellationToken);
+            return created;
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapPost("/analytics", async Task<Results<Created<AnalyticsRecord>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
+                    (await mediator.Send(command, ct)).ToResult(created =>
+                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/analytics/{created.Id}", created)))
+                .WithTags("Analytics")
+                .WithSummary("Record a content performance measurement")
+                .ProducesValidationProblem();
+    }
+}

@@ -1,0 +1,72 @@
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using FluentValidation;
+using MediatR;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.Analytics;
+
+/// <summary>
+/// Analytics records of a user and/or a strategy (at least one), optionally of one platform, newest first, with keyset
+/// pagination: <c>next_cursor</c> is passed back as <c>cursor</c>.
+/// </summary>
+public static class ListAnalyticsRecords
+{
+    public sealed record Query(string? UserId, long? StrategyId, string? Platform, int Limit, string? Cursor) : IRequest<Page<AnalyticsRecord>>;
+
+    internal sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserId).NotEmpty().When(x => x.StrategyId is null).WithMessage("'user_id' or 'strategy_id' is required.");
+            RuleFor(x => x.UserId).ValidUserId().When(x => x.UserId is not null);
+            RuleFor(x => x.StrategyId).GreaterThan(0);
+            RuleFor(x => x.Platform).MaximumLength(100);
+            RuleFor(x => x.Limit).ValidListLimit();
+            RuleFor(x => x.Cursor).ValidCursor();
+        }
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page<AnalyticsRecord>>
+    {
+        private const string Sql = $"""
+            SELECT {AnalyticsRecord.SelectColumns}
+            FROM content_analytics
+            WHERE (@UserId::text IS NULL OR user_id = @UserId)
+              AND (@StrategyId::bigint IS NULL OR strategy_id = @StrategyId)
+              AND (@Platform::text IS NULL OR platform = @Platform)
+              AND (@HasCursor = false OR (recorded_at, id) < (@CursorAt, @CursorId))
+            ORDER BY recorded_at DESC, id DESC
+            LIMIT @Take
+            """;
+
+        public async Task<Page<AnalyticsRecord>> Handle(Query request, CancellationToken cancellationToken)
+        {
+            var hasCursor = KeysetCursor.TryDecode(request.Cursor, out var cursor);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var rows = (await connection.QueryAsync<AnalyticsRecord>(new CommandDefinition(Sql, new
+            {
+                request.UserId,
+                request.StrategyId,
+                request.Platform,
+                HasCursor = hasCursor,
+                CursorAt = cursor.At,
+                CursorId = cursor.Id,
+                Take = request.Limit + 1,
+            }, cancellationToken: cancellationToken))).ToList();
+
+            return KeysetCursor.ToPage(rows, request.Limit, r => (r.RecordedAt, r.Id));
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapGet("/analytics", (string? user_id, long? strategy_id, string? platform, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
+                    mediator.Send(new Query(user_id, strategy_id, platform, limit ?? FieldRules.DefaultListLimit, cursor), ct))
+                .WithTags("Analytics")
+                .WithSummary("List analytics records by user and/or strategy, optionally of one platform, newest first")
+                .ProducesValidationProblem();
+    }
+}

@@ -1,0 +1,40 @@
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.GapAnalyses;
+
+public static class DeleteGapAnalysis
+{
+    public sealed record Command(long Id) : IRequest<bool>;
+
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
+    {
+        private const string Sql = "DELETE FROM content_gap_analyses WHERE id = @Id RETURNING user_id";
+
+        public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var userId = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            if (userId is null)
+            {
+                return false;
+            }
+
+            await cache.InvalidateAsync(userId, cancellationToken);
+            return true;
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapDelete("/gap-analysis/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.GapAnalysisNotFound(id))
+                .WithTags("Gap analyses")
+                .WithSummary("Delete a content gap analysis");
+    }
+}

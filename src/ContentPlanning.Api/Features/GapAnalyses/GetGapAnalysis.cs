@@ -1,0 +1,33 @@
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.GapAnalyses;
+
+public static class GetGapAnalysis
+{
+    public sealed record Query(long Id) : IRequest<GapAnalysis?>;
+
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, GapAnalysis?>
+    {
+        private const string Sql = $"SELECT {GapAnalysis.SelectColumns} FROM content_gap_analyses WHERE id = @Id";
+
+        public async Task<GapAnalysis?> Handle(Query request, CancellationToken cancellationToken)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            return await connection.QuerySingleOrDefaultAsync<GapAnalysis>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapGet("/gap-analysis/{id:long}", async Task<Results<Ok<GapAnalysis>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Query(id), ct) is { } analysis ? TypedResults.Ok(analysis) : Problems.GapAnalysisNotFound(id))
+                .WithTags("Gap analyses")
+                .WithSummary("Read one content gap analysis");
+    }
+}

@@ -1,0 +1,73 @@
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.Recommendations;
+
+/// <summary>Records a recommendation; a strategy_id must name a strategy of the same user (404 otherwise).</summary>
+public static class CreateRecommendation
+{
+    public sealed class Command : RecommendationFields, IRequest<WriteOutcome<Recommendation>>
+    {
+        public string? UserId { get; set; }
+    }
+
+    internal sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserId).ValidUserId();
+            Include(new RecommendationFieldsValidator());
+        }
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, WriteOutcome<Recommendation>>
+    {
+        private const string Sql = $"""
+            INSERT INTO content_recommendations (user_id, strategy_id, recommendation_type, title, description, target_keywords,
+                                                 estimated_length, priority, platforms, status)
+            VALUES (@UserId, @StrategyId, @RecommendationType, @Title, @Description, @TargetKeywords,
+                    @EstimatedLength, coalesce(@Priority, 'medium'), @Platforms, coalesce(@Status, 'pending'))
+            RETURNING {Recommendation.SelectColumns}
+            """;
+
+        public async Task<WriteOutcome<Recommendation>> Handle(Command request, CancellationToken cancellationToken)
+        {
+            Recommendation created;
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                if (await References.CheckAsync(connection, transaction, request.UserId!, request.StrategyId, eventId: null, cancellationToken) is { } refused)
+                {
+                    return refused;
+                }
+
+                created = await connection.QuerySingleAsync<Recommendation>(new CommandDefinition(Sql, request, transaction, cancellationToken: cancellationToken));
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (PostgresException ex) when (References.IsForeignKeyViolation(ex))
+            {
+                return References.VanishedReference();
+            }
+
+            await cache.InvalidateAsync(created.UserId, cancellationToken);
+            return created;
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapPost("/recommendations", async Task<Results<Created<Recommendation>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
+                    (await mediator.Send(command, ct)).ToResult(created =>
+                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/recommendations/{created.Id}", created)))
+                .WithTags("Recommendations")
+                .WithSummary("Record a content recommendation")
+                .ProducesValidationProblem();
+    }
+}

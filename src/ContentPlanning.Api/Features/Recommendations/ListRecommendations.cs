@@ -1,0 +1,57 @@
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using FluentValidation;
+using MediatR;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.Recommendations;
+
+/// <summary>
+/// A user's recommendations, optionally of one status, by priority (high, medium, low) then newest first. Not paginated:
+/// at most <c>limit</c> (1..100) rows, the most important ones.
+/// </summary>
+public static class ListRecommendations
+{
+    public sealed record Query(string? UserId, string? Status, int Limit) : IRequest<Response>;
+
+    public sealed record Response(IReadOnlyList<Recommendation> Items);
+
+    internal sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserId).ValidUserId();
+            RuleFor(x => x.Status).OneOf(RecommendationFields.Statuses);
+            RuleFor(x => x.Limit).ValidListLimit();
+        }
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Response>
+    {
+        private const string Sql = $"""
+            SELECT {Recommendation.SelectColumns}
+            FROM content_recommendations
+            WHERE user_id = @UserId AND (@Status::text IS NULL OR status = @Status)
+            ORDER BY CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END DESC, created_at DESC, id DESC
+            LIMIT @Limit
+            """;
+
+        public async Task<Response> Handle(Query request, CancellationToken cancellationToken)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var rows = await connection.QueryAsync<Recommendation>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            return new Response(rows.AsList());
+        }
+    }
+
+    internal sealed class Endpoint : IEndpointModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapGet("/recommendations", (string? user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
+                    mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
+                .WithTags("Recommendations")
+                .WithSummary("List a user's recommendations by priority, then newest first")
+                .ProducesValidationProblem();
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace ContentPlanning.Api.Tests.Infrastructure;
+
+/// <summary>Helpers the source-data slice tests share: seeding, JSON bodies, problem reading and the invalidation check.</summary>
+internal static class SourceData
+{
+    public const string ApiRoot = "/api/content-planning";
+
+    public static Task<long> SeedStrategyAsync(string userId, string name = "Strategy") =>
+        Testing.ScalarAsync<long>("INSERT INTO content_strategies (user_id, name) VALUES (@userId, @name) RETURNING id", new { userId, name });
+
+    public static Task<long> SeedEventAsync(long strategyId) =>
+        Testing.ScalarAsync<long>(
+            "INSERT INTO calendar_events (strategy_id, title, scheduled_at) VALUES (@strategyId, 'Post', now()) RETURNING id", new { strategyId });
+
+    public static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>Asserts a 400 validation problem and returns the names of the fields in <c>errors</c>.</summary>
+    public static async Task<string[]> ValidationErrorFieldsAsync(HttpResponseMessage response)
+    {
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), await response.Content.ReadAsStringAsync());
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        var json = await JsonAsync(response);
+        return json.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToArray();
+    }
+
+    public static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.That(response.StatusCode, Is.EqualTo(status), await response.Content.ReadAsStringAsync());
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+    }
+
+    /// <summary>
+    /// Warms the user's active strategy into L1 (asserting the second read is a memory hit), runs <paramref name="write"/>, and
+    /// asserts the next read comes from the database: the write invalidated the user's cached answers.
+    /// </summary>
+    public static async Task AssertWriteInvalidatesUserCacheAsync(HttpClient client, string userId, Func<Task<HttpResponseMessage>> write)
+    {
+        var url = $"{ApiRoot}/users/{userId}/active-strategy";
+        await CacheSourceAsync(client, url);
+        Assert.That(await CacheSourceAsync(client, url), Is.EqualTo("memory"), "the active strategy is not cached before the write");
+
+        using var response = await write();
+        Assert.That((int)response.StatusCode, Is.InRange(200, 299), await response.Content.ReadAsStringAsync());
+
+        Assert.That(await CacheSourceAsync(client, url), Is.EqualTo("database"));
+    }
+
+    private static async Task<string?> CacheSourceAsync(HttpClient client, string url)
+    {
+        using var response = await client.GetAsync(url);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var json = await JsonAsync(response);
+        return json.GetProperty("cache_info").GetProperty("source").GetString();
+    }
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, string json) => client.PostAsync(url, Body(json));
+
+    public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, string json) => client.PutAsync(url, Body(json));
+
+    public static Task<HttpResponseMessage> PostAsJsonSnakeAsync<T>(this HttpClient client, string url, T body) => client.PostAsJsonAsync(url, body, Testing.Json);
+}
