@@ -149,6 +149,42 @@ public sealed class CachingTests : DatabaseTest
     }
 
     [Test]
+    public async Task AnAnswerReadBeforeAnActivationIsNotKeptCachedAfterIt()
+    {
+        using var client = Testing.CreateClient();
+        var current = await CreateIdAsync(client, "user-1", "Current");
+        var next = await CreateIdAsync(client, "user-1", "Next");
+        await ActivateAsync(client, current);
+        var readDone = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+
+        // A read of the active strategy that has loaded its answer but not yet cached it when the activation lands:
+        // the interleaving of a request racing a write, pinned down.
+        var racingRead = Testing.Cache.GetOrSetAsync<Features.GetActiveStrategy.GetActiveStrategy.Resolved?>(
+            Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"),
+            async (_, ct) =>
+            {
+                var loaded = await Features.GetActiveStrategy.GetActiveStrategy.Handler.LoadAsync(Testing.DataSource, "user-1", ct);
+                readDone.SetResult();
+                await release.Task;
+                return loaded;
+            },
+            Features.GetActiveStrategy.GetActiveStrategy.CacheOptions,
+            Features.Shared.UserDataCache.UserTags("user-1")).AsTask();
+        await readDone.Task;
+        await ActivateAsync(client, next);
+        release.SetResult();
+        await racingRead;
+
+        var afterOnThisNode = await GetActiveAsync(client, "user-1");
+        Testing.Cache.ClearMemory();
+        var afterFromRedis = await GetActiveAsync(client, "user-1");
+
+        Assert.That(StrategyId(afterOnThisNode), Is.EqualTo(next), $"answered from {Source(afterOnThisNode)}");
+        Assert.That(StrategyId(afterFromRedis), Is.EqualTo(next), $"answered from {Source(afterFromRedis)}");
+    }
+
+    [Test]
     public async Task AnotherNodeAnswersTheNewlyActivatedStrategyWithinTheBackplaneDelay()
     {
         await using var nodeB = new ApiFactory("node-b");
