@@ -206,6 +206,31 @@ public sealed class CachingTests : DatabaseTest
     }
 
     [Test]
+    public async Task AnotherNodeThatAnswered404AnswersTheFirstStrategyCreatedElsewhere()
+    {
+        await using var nodeB = new ApiFactory("node-b");
+        using var clientA = Testing.CreateClient();
+        using var clientB = nodeB.CreateClient();
+        using (var before = await clientB.GetAsync(ActiveStrategy("user-1")))
+        {
+            Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
+
+        var id = await CreateIdAsync(clientA, "user-1", "First");
+        var clock = Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            using var response = await clientB.GetAsync(ActiveStrategy("user-1"));
+            status = response.StatusCode;
+        }
+        while (status == HttpStatusCode.NotFound && clock.Elapsed < TimeSpan.FromSeconds(1));
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), "node-b still answered 404 one second after node-a created the strategy");
+        Assert.That(StrategyId(await GetActiveAsync(clientB, "user-1")), Is.EqualTo(id));
+    }
+
+    [Test]
     public async Task WithPostgresUnreachableAPreviouslyReadUserIsServedStaleAndAnUnseenUserGets503()
     {
         var postgres = new Npgsql.NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString);

@@ -65,6 +65,7 @@ public sealed class StrategyValidationTests : DatabaseTest
 
     [TestCase("has space")]
     [TestCase("semi;colon")]
+    [TestCase("")]
     public async Task ListingWithAnInvalidUserIdIs400(string userId)
     {
         using var client = Testing.CreateClient();
