@@ -1,3 +1,4 @@
+using ContentPlanning.Caching.Tests.Support;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -160,11 +161,12 @@ public sealed class CachingTests : DatabaseTest
 
         // A read of the active strategy that has loaded its answer but not yet cached it when the activation lands:
         // the interleaving of a request racing a write, pinned down.
-        var racingRead = Testing.Cache.GetOrSetAsync<Features.GetActiveStrategy.GetActiveStrategy.Resolved?>(
+        var racingRead = Testing.Cache.GetOrSetAsync<Features.Shared.StrategyResolution.Resolved?>(
             Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"),
             async (_, ct) =>
             {
-                var loaded = await Features.GetActiveStrategy.GetActiveStrategy.Handler.LoadAsync(Testing.DataSource, "user-1", ct);
+                await using var connection = await Testing.DataSource.OpenConnectionAsync(ct);
+                var loaded = await Features.Shared.StrategyResolution.QueryAsync(connection, "user-1", strategyId: null, ct);
                 readDone.SetResult();
                 await release.Task;
                 return loaded;
@@ -234,7 +236,7 @@ public sealed class CachingTests : DatabaseTest
     public async Task WithPostgresUnreachableAPreviouslyReadUserIsServedStaleAndAnUnseenUserGets503()
     {
         var postgres = new Npgsql.NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString);
-        using var proxy = new TcpProxy(postgres.Host!, postgres.Port);
+        using var proxy = new TcpProxy($"{postgres.Host}:{postgres.Port}");
         postgres.Host = "127.0.0.1";
         postgres.Port = proxy.Port;
         postgres.Pooling = false;
