@@ -42,7 +42,7 @@ internal sealed partial class TieredCache
     {
         var opts = options ?? _defaults;
         var now = _time.GetUtcNow().UtcTicks;
-        ExpireMemory(key, now);
+        ExpireMemory(key);
         var entryKey = _keys.Entry(key);
         RedisValue[] args = [DistributedEnvelope.Header, DistributedEnvelope.ExpiryPosition, DistributedEnvelope.Ticks(now)];
         return new ValueTask(Distribute("k:" + key, opts, "expire",

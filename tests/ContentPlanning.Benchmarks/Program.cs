@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
 using ContentPlanning.Benchmarks;
 
 if (args.Contains("--backplane-delay"))
@@ -11,7 +11,7 @@ if (args.Contains("--backplane-delay"))
 
 // In-process: no generated project to build (which would inherit this repository's analyzer settings).
 var config = DefaultConfig.Instance
-    .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+    .AddJob(Job.ShortRun.WithToolchain(InProcessNoEmitToolchain.Instance))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 BenchmarkSwitcher.FromAssembly(typeof(CacheBenchmarks).Assembly).Run(args, config);
 return 0;
