@@ -87,7 +87,7 @@ internal sealed partial class TieredCache
             case 'S':
             case 'E':
                 // Expired rather than removed: the old value stays available for fail-safe.
-                ExpireMemory(subject, _time.GetUtcNow().UtcTicks);
+                ExpireMemory(subject);
                 break;
             case 'R':
                 _memory.Remove(subject);

@@ -42,7 +42,7 @@ internal sealed partial class TieredCache
     {
         var opts = options ?? _defaults;
         var now = _time.GetUtcNow().UtcTicks;
-        ExpireMemory(key, now);
+        ExpireMemory(key);
         var entryKey = _keys.Entry(key);
         RedisValue[] args = [DistributedEnvelope.Header, DistributedEnvelope.ExpiryPosition, DistributedEnvelope.Ticks(now)];
         return new ValueTask(Distribute("k:" + key, opts, "expire",
@@ -106,8 +106,12 @@ internal sealed partial class TieredCache
 
     private async Task DistributeAsync(string replayKey, string operation, Func<IDatabase, Task>? write, string? message)
     {
-        if (write is not null) await RunOrQueueAsync(new PendingOperation("l2:" + replayKey, operation, write, null), replay: false);
-        if (message is not null) await RunOrQueueAsync(new PendingOperation("bp:" + replayKey, "publish", null, message), replay: false);
+        // Both commands are issued before either is awaited: one connection, one pipeline, so Redis runs the write
+        // before the PUBLISH and a node reacting to the message reads the new value, without a second round trip.
+        var written = write is null ? null : RunOrQueueAsync(new PendingOperation("l2:" + replayKey, operation, write, null), replay: false);
+        var published = message is null ? null : RunOrQueueAsync(new PendingOperation("bp:" + replayKey, "publish", null, message), replay: false);
+        if (written is not null) await written;
+        if (published is not null) await published;
     }
 
     private async Task<bool> RunOrQueueAsync(PendingOperation operation, bool replay)

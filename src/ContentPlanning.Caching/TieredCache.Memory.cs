@@ -53,13 +53,10 @@ internal sealed partial class TieredCache
         IsStale = isStale,
     };
 
-    private void ExpireMemory(string key, long now)
+    /// <summary>Not fresh any more on any clock reading (the hit path's clock may lag), but kept for fail-safe.</summary>
+    private void ExpireMemory(string key)
     {
-        if (_memory.TryGetValue(key, out var found) && found is MemoryEntry entry)
-        {
-            var current = Volatile.Read(ref entry.LogicalExpiry);
-            if (current > now) Interlocked.CompareExchange(ref entry.LogicalExpiry, now, current);
-        }
+        if (_memory.TryGetValue(key, out var found) && found is MemoryEntry entry) Volatile.Write(ref entry.LogicalExpiry, long.MinValue);
     }
 
     // When each tag was last invalidated on this node (locally or through the backplane). A factory that started before

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +16,7 @@ internal sealed partial class TieredCache : ITieredCache, IDisposable
     private readonly MemoryCache _memory;
     private readonly KeyLocks _locks = new();
     private readonly ILogger _logger;
+    private readonly bool _coarseHitClock;
 
     // A reconnect starts a new generation: L1 entries of an older one are expired (kept for fail-safe), because
     // backplane messages may have been missed meanwhile.
@@ -32,7 +33,12 @@ internal sealed partial class TieredCache : ITieredCache, IDisposable
         _defaults = options.ToEntryOptions();
         _time = options.TimeProvider;
         _logger = logger;
-        _memory = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.MemorySizeLimit });
+        _coarseHitClock = ReferenceEquals(_time, TimeProvider.System);
+        _memory = new MemoryCache(new MemoryCacheOptions
+        {
+            SizeLimit = options.MemorySizeLimit,
+            Clock = _coarseHitClock ? new CoarseSystemClock() : null,
+        });
         _breaker = new CircuitBreaker(options.CircuitBreakerDuration, _time);
         _redis = redis is { IsConfigured: true } ? redis : null;
         _keys = new RedisKeys(name);
@@ -69,7 +75,7 @@ internal sealed partial class TieredCache : ITieredCache, IDisposable
         var opts = options ?? _defaults;
         if (!opts.SkipMemoryCache && !opts.SkipCacheRead && _memory.TryGetValue(key, out var found) && found is MemoryEntry entry)
         {
-            var now = _time.GetUtcNow().UtcTicks;
+            var now = HitClock();
             if (now < Volatile.Read(ref entry.LogicalExpiry) && entry.Generation == Volatile.Read(ref _generation) && TryCast(entry.Value, out T value))
             {
                 if (now >= entry.EagerRefreshAt) StartEagerRefresh(key, state, factory, opts, tags, entry);
@@ -86,7 +92,7 @@ internal sealed partial class TieredCache : ITieredCache, IDisposable
         var opts = options ?? _defaults;
         if (!opts.SkipMemoryCache && _memory.TryGetValue(key, out var found) && found is MemoryEntry entry)
         {
-            var now = _time.GetUtcNow().UtcTicks;
+            var now = HitClock();
             if (now < Volatile.Read(ref entry.LogicalExpiry) && entry.Generation == Volatile.Read(ref _generation) && TryCast(entry.Value, out T value))
             {
                 Interlocked.Increment(ref _memoryHits);
@@ -149,6 +155,9 @@ internal sealed partial class TieredCache : ITieredCache, IDisposable
         DisposeDistributed();
         _memory.Dispose();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long HitClock() => _coarseHitClock ? CoarseClock.UtcNowTicks : _time.GetUtcNow().UtcTicks;
 
     private static bool TryCast<T>(object? stored, out T value)
     {

@@ -37,7 +37,7 @@ public static class TieredCacheServiceCollectionExtensions
         services.TryAddSingleton<ITieredCacheProvider>(sp => sp.GetRequiredService<TieredCacheProvider>());
         services.TryAddSingleton<ITieredCache>(sp =>
             sp.GetRequiredService<TieredCacheProvider>().GetCache(sp.GetRequiredService<IOptions<TieredCacheOptions>>().Value.Name));
-        services.AddHostedService<TieredCacheStartup>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TieredCacheStartup>());
         return services;
     }
 }

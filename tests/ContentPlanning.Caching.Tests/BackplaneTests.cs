@@ -120,4 +120,21 @@ public sealed class BackplaneTests
         Assert.That(_b.Stats.BackplaneMessagesReceived, Is.EqualTo(1));
         Assert.That(_a.Stats.BackplaneMessagesSent, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task WhenTheMessageArrivesTheNewValueIsAlreadyInL2()
+    {
+        using var writer = await CacheNode.StartAsync(_name, TestRedis.Endpoint);
+        await _a.Cache.SetAsync("k", 0);
+
+        for (var i = 1; i <= 20; i++)
+        {
+            Assert.That(await ReadOnB(_b, "k", -1), Is.EqualTo(i - 1));
+            var received = _b.Stats.BackplaneMessagesReceived;
+            _ = writer.Cache.SetAsync("k", i);
+            await TestRedis.Eventually(() => _b.Stats.BackplaneMessagesReceived > received, "B got the message");
+
+            Assert.That(await ReadOnB(_b, "k", -1), Is.EqualTo(i), "the first read after the message sees the write");
+        }
+    }
 }

@@ -164,4 +164,28 @@ public sealed class DistributedTierTests
         Assert.That((result.Value, result.IsStale, result.Source), Is.EqualTo(("old", true, CacheSource.Distributed)));
         Assert.That(b.Stats.FailSafeActivations, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task DistributedCacheDurationGivesL2ItsOwnLifetime()
+    {
+        var name = TestRedis.NewCacheName();
+        var time = new FakeTimeProvider();
+        void Configure(TieredCacheOptions o)
+        {
+            o.TimeProvider = time;
+            o.Duration = TimeSpan.FromMinutes(1);
+            o.DistributedCacheDuration = TimeSpan.FromMinutes(10);
+            o.BackgroundDistributedOperations = false;
+        }
+        using var a = await CacheNode.StartAsync(name, TestRedis.Endpoint, Configure);
+        await a.Cache.SetAsync("k", "v");
+
+        time.Advance(TimeSpan.FromMinutes(5));
+        var afterL1Expiry = await a.Cache.GetOrSetAsync<string>("k", static (_, _) => Task.FromResult("factory"));
+        time.Advance(TimeSpan.FromMinutes(6));
+        var afterL2Expiry = await a.Cache.GetOrSetAsync<string>("k", static (_, _) => Task.FromResult("factory"));
+
+        Assert.That((afterL1Expiry.Value, afterL1Expiry.Source), Is.EqualTo(("v", CacheSource.Distributed)));
+        Assert.That((afterL2Expiry.Value, afterL2Expiry.Source), Is.EqualTo(("factory", CacheSource.Factory)));
+    }
 }

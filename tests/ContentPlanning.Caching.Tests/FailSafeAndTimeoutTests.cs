@@ -172,4 +172,26 @@ public sealed class FailSafeAndTimeoutTests
         Assert.That(refreshes, Is.EqualTo(1));
         Assert.That(_node.Stats.EagerRefreshes, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task AFactoryThatTimedOutStillUpdatesTheCacheOnlyWhenBackgroundCompletionIsAllowed()
+    {
+        var allowed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var forbidden = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hard = Cache.DefaultEntryOptions with { FactoryHardTimeout = TimeSpan.FromSeconds(1) };
+
+        var first = Cache.GetOrSetAsync<string>("allowed", (_, _) => allowed.Task, hard).AsTask();
+        var second = Cache.GetOrSetAsync<string>("forbidden", (_, _) => forbidden.Task,
+            hard with { AllowTimedOutFactoryBackgroundCompletion = false }).AsTask();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.ThrowsAsync<FactoryTimeoutException>(async () => await first);
+        Assert.ThrowsAsync<FactoryTimeoutException>(async () => await second);
+        allowed.SetResult("late");
+        forbidden.SetResult("late");
+        await TestRedis.Eventually(async () => (await Cache.TryGetAsync<string>("allowed")).HasValue, "the allowed factory stored its value");
+
+        Assert.That((await Cache.TryGetAsync<string>("allowed")).Value, Is.EqualTo("late"));
+        Assert.That((await Cache.TryGetAsync<string>("forbidden")).HasValue, Is.False);
+        Assert.That(Cache.LiveKeyLocks, Is.Zero);
+    }
 }

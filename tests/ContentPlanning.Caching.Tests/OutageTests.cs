@@ -128,4 +128,21 @@ public sealed class OutageTests
         Assert.That(queuedAtBound, Is.EqualTo(20));
         Assert.That((seenByOther.Value, seenByOther.Source), Is.EqualTo(("v5", CacheSource.Distributed)));
     }
+
+    [Test]
+    public async Task ARedisThatIsDownAtStartIsUsedOnceItComesUp()
+    {
+        var name = TestRedis.NewCacheName();
+        using var proxy = new TcpProxy(TestRedis.Endpoint);
+        proxy.Cut();
+        using var node = await CacheNode.StartAsync(name, proxy.Endpoint + ",connectTimeout=500");
+        var during = await node.Cache.GetOrSetAsync<int>("k", static (_, _) => Task.FromResult(1));
+
+        proxy.Restore();
+        await TestRedis.Eventually(() => node.Connection.IsConnected && node.Cache.IsBackplaneSubscribed, "connected and subscribed", Reconnect);
+        await TestRedis.Eventually(async () => await TestRedis.Database.KeyExistsAsync(TestRedis.EntryKey(name, "k")),
+            "the write made while Redis was down was replayed", Reconnect);
+
+        Assert.That(during.Value, Is.EqualTo(1));
+    }
 }

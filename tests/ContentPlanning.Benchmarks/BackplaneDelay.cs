@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ContentPlanning.Benchmarks;
+
+/// <summary>
+/// Two nodes on one Redis: after SetAsync/RemoveAsync is called on A, how long until B's next read returns the new
+/// state. B polls with ordinary reads (an L1 hit until the backplane message expires its entry, then an L2 read).
+/// </summary>
+internal static class BackplaneDelay
+{
+    public static async Task<int> RunAsync(int samples)
+    {
+        var name = "bench-bp-" + Guid.NewGuid().ToString("N")[..8];
+        using var a = await Node.StartAsync(name, Node.Redis);
+        using var b = await Node.StartAsync(name, Node.Redis);
+        var setDelays = new List<double>(samples);
+        var removeDelays = new List<double>(samples);
+        var timeout = TimeSpan.FromSeconds(5);
+
+        for (var i = 0; i < samples + 20; i++)
+        {
+            var key = "k" + (i % 10).ToString(CultureInfo.InvariantCulture);
+            // B holds the current value in L1 before each change.
+            await b.Cache.GetOrSetAsync<int>(key, static (_, _) => Task.FromResult(-1));
+
+            var started = Stopwatch.GetTimestamp();
+            await a.Cache.SetAsync(key, i);
+            while ((await b.Cache.GetOrSetAsync<int>(key, static (_, _) => Task.FromResult(-1))).Value != i)
+            {
+                if (Stopwatch.GetElapsedTime(started) > timeout) throw new TimeoutException($"B never saw set #{i}");
+            }
+            var set = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+            started = Stopwatch.GetTimestamp();
+            await a.Cache.RemoveAsync(key);
+            while ((await b.Cache.TryGetAsync<int>(key)).HasValue)
+            {
+                if (Stopwatch.GetElapsedTime(started) > timeout) throw new TimeoutException($"B never saw remove #{i}");
+            }
+            var remove = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+            if (i < 20) continue; // warm-up
+            setDelays.Add(set);
+            removeDelays.Add(remove);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Backplane propagation delay, 2 nodes, Redis {Node.Redis}, {samples} samples each (ms)");
+        Console.WriteLine("| operation on A | median | p90 | p99 | max |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Print("SetAsync -> B reads new value", setDelays);
+        Print("RemoveAsync -> B reads a miss", removeDelays);
+        return 0;
+    }
+
+    private static void Print(string label, List<double> values)
+    {
+        values.Sort();
+        double At(double q) => values[Math.Min(values.Count - 1, (int)Math.Ceiling(q * values.Count) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {label} | {At(0.5):F3} | {At(0.9):F3} | {At(0.99):F3} | {values[^1]:F3} |"));
+    }
+}
