@@ -18,14 +18,7 @@ public static class DeleteRecommendation
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var userId = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
-            if (userId is null)
-            {
-                return false;
-            }
-
-            await cache.InvalidateAsync(userId, cancellationToken);
-            return true;
+            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
         }
     }
 

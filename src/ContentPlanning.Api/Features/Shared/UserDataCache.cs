@@ -1,4 +1,5 @@
 using ContentPlanning.Caching;
+using Dapper;
 
 namespace ContentPlanning.Api.Features.Shared;
 
@@ -17,4 +18,20 @@ public sealed class UserDataCache(ITieredCache cache)
 
     public ValueTask InvalidateAsync(string userId, CancellationToken cancellationToken = default) =>
         Cache.RemoveByTagAsync(UserTag(userId), cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Runs a single-row <c>DELETE ... RETURNING user_id</c> (autocommitted) and, when a row went, invalidates its owner.
+    /// False when nothing matched.
+    /// </summary>
+    public async Task<bool> DeleteOwnedRowAsync(Npgsql.NpgsqlConnection connection, CommandDefinition delete)
+    {
+        var userId = await connection.QuerySingleOrDefaultAsync<string>(delete);
+        if (userId is null)
+        {
+            return false;
+        }
+
+        await InvalidateAsync(userId, delete.CancellationToken);
+        return true;
+    }
 }
