@@ -84,20 +84,25 @@ public static class TelemetryExtensions
         return builder;
     }
 
+    // The providers are resolved once at start and kept: StopAsync may run after the container was disposed
+    // (WebApplicationFactory stops a minimal-hosting app twice, dotnet/aspnetcore#40271), so it must not resolve anything.
     private sealed class TelemetryHostedService(IServiceProvider services) : IHostedService
     {
+        private TracerProvider? _tracing;
+        private MeterProvider? _metrics;
+
         public Task StartAsync(CancellationToken cancellationToken)
         {
             // Resolving builds the providers, which start listening to the sources and meters.
-            services.GetRequiredService<TracerProvider>();
-            services.GetRequiredService<MeterProvider>();
+            _tracing = services.GetRequiredService<TracerProvider>();
+            _metrics = services.GetRequiredService<MeterProvider>();
             return Task.CompletedTask;
         }
 
         public Task StopAsync(CancellationToken cancellationToken)
         {
-            services.GetRequiredService<TracerProvider>().ForceFlush(2000);
-            services.GetRequiredService<MeterProvider>().ForceFlush(2000);
+            _tracing?.ForceFlush(2000);
+            _metrics?.ForceFlush(2000);
             return Task.CompletedTask;
         }
     }
