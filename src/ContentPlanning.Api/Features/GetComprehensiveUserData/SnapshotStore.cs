@@ -35,12 +35,15 @@ internal sealed class SnapshotStore(SnapshotAccessRecorder accessRecorder)
 
     public sealed record Lookup(long SourceVersion, string DataHash, ComprehensiveSnapshot? Valid);
 
-    /// <summary>One round trip: the user's source version and the snapshot row, returned only if it is still valid.</summary>
-    public async Task<Lookup> ReadAsync(NpgsqlConnection connection, string userId, long? strategyId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// One round trip: the user's source version and the snapshot row, returned (and counted as an access) only if it is
+    /// still valid and <paramref name="useSnapshot"/> (false for a forced refresh, which needs only the version).
+    /// </summary>
+    public async Task<Lookup> ReadAsync(NpgsqlConnection connection, string userId, long? strategyId, DateTimeOffset now, bool useSnapshot, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(ReadSql, new { UserId = userId, StrategyId = strategyId }, cancellationToken: cancellationToken));
         var hash = DataHash(userId, strategyId, row.Version);
-        if (row.DataHash is null || row.ComprehensiveData is null || row.ExpiresAt <= now || row.DataHash != hash)
+        if (!useSnapshot || row.DataHash is null || row.ComprehensiveData is null || row.ExpiresAt <= now || row.DataHash != hash)
         {
             return new Lookup(row.Version, hash, null);
         }
