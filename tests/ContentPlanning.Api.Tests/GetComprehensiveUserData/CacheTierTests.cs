@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Dapper;
 using static ContentPlanning.Api.Tests.GetComprehensiveUserData.ComprehensiveApi;
 
 namespace ContentPlanning.Api.Tests.GetComprehensiveUserData;
@@ -174,6 +175,34 @@ public sealed class CacheTierTests : DatabaseTest
     }
 
     [Test]
+    public async Task AnAssemblyOverlappingAnApiWriteIsNotKeptCachedAfterIt()
+    {
+        using var client = Testing.CreateClient();
+        await InsertProfileAsync("racing");
+        await InsertStrategyAsync("racing", "First", active: true);
+        var second = await InsertStrategyAsync("racing", "Second");
+
+        // Holds the assembly's batched read at its last statement (analytics), after it has read the strategies.
+        await using var blocker = await Testing.DataSource.OpenConnectionAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await blocker.ExecuteAsync("LOCK TABLE content_analytics IN ACCESS EXCLUSIVE MODE", transaction: transaction);
+        var racing = GetAsync(client, "racing");
+        await WaitForALockWaitOnAsync("content_analytics");
+
+        using (var activate = await client.PostAsync($"/api/content-planning/strategies/{second}/activate", null))
+        {
+            Assert.That(activate.StatusCode, Is.EqualTo(HttpStatusCode.OK), await activate.Content.ReadAsStringAsync());
+        }
+
+        await transaction.RollbackAsync();
+        await racing;
+        var next = await GetAsync(client, "racing");
+
+        Assert.That(next["data"]!["strategy_data"]!["strategy"]!["id"]!.GetValue<long>(), Is.EqualTo(second),
+            $"the read after the activation was answered from {Source(next)} with the strategy from before it");
+    }
+
+    [Test]
     public async Task TwoHundredConcurrentFirstReadsOfOneUserAssembleOnce()
     {
         using var client = Testing.CreateClient();
@@ -193,6 +222,21 @@ public sealed class CacheTierTests : DatabaseTest
         Assert.That(responses.Count(r => Source(r.Body) == "computed"), Is.EqualTo(1));
         Assert.That(responses.Select(r => DataHash(r.Body)).Distinct().Count(), Is.EqualTo(1));
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM comprehensive_user_data_cache WHERE user_id = 'stampede'"), Is.EqualTo(1));
+    }
+
+    private static async Task WaitForALockWaitOnAsync(string table)
+    {
+        for (var i = 0; i < 250; i++)
+        {
+            if (await Testing.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = @table::regclass", new { table }) > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Fail($"no query waited for the lock on {table}");
     }
 
     private static string[] ContentGaps(JsonNode answer) =>
