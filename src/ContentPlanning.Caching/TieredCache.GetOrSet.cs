@@ -74,6 +74,7 @@ internal sealed partial class TieredCache
 
             var context = new FactoryContext<T>(key, opts, stale.HasValue, stale.Value, stale.HasValue ? stale.CachedAt : null);
             var started = Stopwatch.GetTimestamp();
+            var startedAt = _time.GetUtcNow().UtcTicks;
             Interlocked.Increment(ref _factoryExecutions);
             using var factoryActivity = CacheTelemetry.Start("factory", Name);
             Task<T> task;
@@ -100,7 +101,7 @@ internal sealed partial class TieredCache
                     if (opts.AllowTimedOutFactoryBackgroundCompletion)
                     {
                         lockHandedOver = true;
-                        _ = CompleteInBackgroundAsync(key, task, context, tags, keyLock, started);
+                        _ = CompleteInBackgroundAsync(key, task, context, tags, keyLock, started, startedAt);
                     }
                     else
                     {
@@ -137,9 +138,9 @@ internal sealed partial class TieredCache
                     new KeyValuePair<string, object?>(CacheTelemetry.CacheNameTag, Name));
             }
 
-            var createdAt = _time.GetUtcNow().UtcTicks;
-            await Store(key, value, context.Options, MergeTags(tags, context.Tags), createdAt);
-            return new CacheResult<T>(value, true, CacheSource.Factory, false, new DateTimeOffset(createdAt, TimeSpan.Zero));
+            // The value is as old as the factory's start: an invalidation after that may have been missed by its read.
+            await StoreUnlessInvalidated(key, value, context.Options, MergeTags(tags, context.Tags), startedAt);
+            return new CacheResult<T>(value, true, CacheSource.Factory, false, new DateTimeOffset(startedAt, TimeSpan.Zero));
         }
         finally
         {
@@ -153,14 +154,14 @@ internal sealed partial class TieredCache
 
     /// <summary>A timed-out factory goes on; when it completes it updates the cache, then frees the key.</summary>
     private async Task CompleteInBackgroundAsync<T>(string key, Task<T> task, FactoryContext<T> context, IReadOnlyCollection<string>? tags,
-        KeyLock keyLock, long started)
+        KeyLock keyLock, long started, long startedAt)
     {
         try
         {
             var value = await task;
             CacheTelemetry.FactoryDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
                 new KeyValuePair<string, object?>(CacheTelemetry.CacheNameTag, Name));
-            await Store(key, value, context.Options, MergeTags(tags, context.Tags), _time.GetUtcNow().UtcTicks);
+            await StoreUnlessInvalidated(key, value, context.Options, MergeTags(tags, context.Tags), startedAt);
         }
         catch (Exception ex)
         {
@@ -221,11 +222,12 @@ internal sealed partial class TieredCache
                 TryCast(entry.Value, out T staleValue);
                 var context = new FactoryContext<T>(key, opts, true, staleValue, new DateTimeOffset(entry.CreatedAt, TimeSpan.Zero));
                 var started = Stopwatch.GetTimestamp();
+                var startedAt = _time.GetUtcNow().UtcTicks;
                 Interlocked.Increment(ref _factoryExecutions);
                 var value = await factory(context, state, CancellationToken.None);
                 CacheTelemetry.FactoryDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
                     new KeyValuePair<string, object?>(CacheTelemetry.CacheNameTag, Name));
-                await Store(key, value, context.Options, MergeTags(tags, context.Tags), _time.GetUtcNow().UtcTicks);
+                await StoreUnlessInvalidated(key, value, context.Options, MergeTags(tags, context.Tags), startedAt);
             }
             finally
             {
@@ -274,6 +276,13 @@ internal sealed partial class TieredCache
         if (_redis is null) return Task.CompletedTask;
         return WriteDistributed(key, value, now, distributedExpiry, distributedExpiry + failSafe, tags, opts);
     }
+
+    /// <summary>
+    /// Stores a factory's value as created when the factory started, so that L2 readers compare it with the tag markers
+    /// correctly; skips storing it when one of its tags was invalidated on this node since (L1 would keep it otherwise).
+    /// </summary>
+    private Task StoreUnlessInvalidated<T>(string key, T value, CacheEntryOptions opts, string[]? tags, long startedAt) =>
+        TagInvalidatedSince(tags, startedAt) ? Task.CompletedTask : Store(key, value, opts, tags, startedAt);
 
     private static long Jitter(TimeSpan max) => max > TimeSpan.Zero ? Random.Shared.NextInt64(max.Ticks) : 0;
 

@@ -62,8 +62,17 @@ internal sealed partial class TieredCache
         }
     }
 
+    // When each tag was last invalidated on this node (locally or through the backplane). A factory that started before
+    // may have read the data from before the change, so its value is returned to its caller but not cached.
+    private readonly ConcurrentDictionary<string, long> _tagInvalidatedAt = new(StringComparer.Ordinal);
+    private int _tagInvalidations;
+
+    // Far longer than any factory runs; older invalidation times are forgotten so the map stays small.
+    private static readonly long TagInvalidationMemory = TimeSpan.FromMinutes(10).Ticks;
+
     private void RemoveMemoryByTag(string tag)
     {
+        NoteTagInvalidated(tag);
         if (!_tagIndex.TryRemove(tag, out var set)) return;
         string[] keys;
         lock (set)
@@ -75,6 +84,30 @@ internal sealed partial class TieredCache
         {
             if (_memory.TryGetValue(key, out var found) && found is MemoryEntry entry && entry.HasTag(tag)) _memory.Remove(key);
         }
+    }
+
+    private void NoteTagInvalidated(string tag)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        _tagInvalidatedAt.AddOrUpdate(tag, now, (_, previous) => Math.Max(previous, now));
+        if (Interlocked.Increment(ref _tagInvalidations) % 1024 == 0)
+        {
+            foreach (var (oldTag, at) in _tagInvalidatedAt)
+            {
+                if (at < now - TagInvalidationMemory) _tagInvalidatedAt.TryRemove(new KeyValuePair<string, long>(oldTag, at));
+            }
+        }
+    }
+
+    /// <summary>True when one of <paramref name="tags"/> was invalidated at or after <paramref name="since"/> (ticks).</summary>
+    private bool TagInvalidatedSince(string[]? tags, long since)
+    {
+        if (tags is null) return false;
+        foreach (var tag in tags)
+        {
+            if (_tagInvalidatedAt.TryGetValue(tag, out var at) && at >= since) return true;
+        }
+        return false;
     }
 
     private void AddToTagIndex(string tag, string key)
