@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using ContentPlanning.Api.Tests.Infrastructure;
 using static ContentPlanning.Api.Tests.GetComprehensiveUserData.ComprehensiveApi;
 
 namespace ContentPlanning.Api.Tests.CacheAdmin;
@@ -47,6 +48,27 @@ public sealed class CleanupSnapshotsTests : DatabaseTest
 
         Assert.That(response["deleted_count"]!.GetValue<int>(), Is.EqualTo(2500));
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM comprehensive_user_data_cache"), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task TheBackgroundCleanupDeletesExpiredRowsOnItsOwn()
+    {
+        await using var node = new ApiFactory("node-b", new Dictionary<string, string?> { ["CacheAdmin:CleanupInterval"] = "00:00:01" });
+        _ = node.Server;
+        await Testing.ExecuteAsync("""
+            INSERT INTO comprehensive_user_data_cache (user_id, data_hash, comprehensive_data, expires_at)
+            VALUES ('old', repeat('0', 64), '{}'::jsonb, now() - interval '1 minute'),
+                   ('new', repeat('0', 64), '{}'::jsonb, now() + interval '1 hour')
+            """);
+
+        var left = 2L;
+        for (var i = 0; i < 50 && left > 1; i++)
+        {
+            await Task.Delay(100);
+            left = await Testing.ScalarAsync<long>("SELECT count(*) FROM comprehensive_user_data_cache");
+        }
+
+        Assert.That(await Testing.ScalarAsync<string[]>("SELECT array_agg(user_id::text) FROM comprehensive_user_data_cache"), Is.EqualTo(new[] { "new" }));
     }
 
     private static async Task<JsonNode> CleanupAsync(HttpClient admin)

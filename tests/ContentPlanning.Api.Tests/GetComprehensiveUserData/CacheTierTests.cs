@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using static ContentPlanning.Api.Tests.GetComprehensiveUserData.ComprehensiveApi;
@@ -200,6 +201,34 @@ public sealed class CacheTierTests : DatabaseTest
 
         Assert.That(next["data"]!["strategy_data"]!["strategy"]!["id"]!.GetValue<long>(), Is.EqualTo(second),
             $"the read after the activation was answered from {Source(next)} with the strategy from before it");
+    }
+
+    [Test]
+    public async Task AUserAnswered404OnOneNodeIsFoundThereOnceAStrategyIsCreatedOnAnother()
+    {
+        await using var nodeB = new Infrastructure.ApiFactory("node-b");
+        using var clientA = Testing.CreateClient();
+        using var clientB = nodeB.CreateClient();
+        using var before = await clientB.GetAsync(Url("newcomer"));
+
+        using (var created = await clientA.PostAsJsonAsync("/api/content-planning/strategies", new { user_id = "newcomer", name = "Fresh start" }))
+        {
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), await created.Content.ReadAsStringAsync());
+        }
+
+        var status = HttpStatusCode.NotFound;
+        for (var i = 0; i < 50 && status == HttpStatusCode.NotFound; i++)
+        {
+            using var after = await clientB.GetAsync(Url("newcomer"));
+            status = after.StatusCode;
+            if (status == HttpStatusCode.NotFound)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), "node B still answered 404 a second after the strategy was created");
     }
 
     [Test]
