@@ -65,6 +65,29 @@ public sealed class FailSafeTests : DatabaseTest
         Assert.That(body["warmed"]!.GetValue<int>(), Is.EqualTo(1));
     }
 
+    [Test]
+    public async Task WithRedisDownReadsAreStillAnsweredFromMemoryTheSnapshotOrTheSources()
+    {
+        await InsertProfileAsync("in-memory");
+        await InsertProfileAsync("in-snapshot");
+        await InsertProfileAsync("nowhere");
+        using var client = Testing.CreateClient();
+        await GetAsync(client, "in-snapshot");
+        using var proxy = new TcpProxy(TestEnvironment.RedisConnectionString.Split(',')[0]);
+        await using var node = new ApiFactory("node-b", new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = proxy.Endpoint });
+        using var clientB = node.CreateClient();
+        await GetAsync(clientB, "in-memory");
+
+        proxy.Cut();
+        var memory = await GetAsync(clientB, "in-memory");
+        var snapshot = await GetAsync(clientB, "in-snapshot");
+        var computed = await GetAsync(clientB, "nowhere");
+
+        Assert.That(Source(memory), Is.EqualTo("memory"));
+        Assert.That(Source(snapshot), Is.EqualTo("database_snapshot"));
+        Assert.That(Source(computed), Is.EqualTo("computed"));
+    }
+
     /// <summary>A cuttable path to the test PostgreSQL.</summary>
     private static TcpProxy PostgresProxy() =>
         new($"127.0.0.1:{new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString).Port}");
