@@ -126,6 +126,24 @@ public sealed class CacheStatsTests : DatabaseTest
     }
 
     [Test]
+    public async Task SnapshotHitsRecordedJustBeforeANodeStopsAreWritten()
+    {
+        using var client = Testing.CreateClient();
+        await InsertProfileAsync("stopping");
+        await GetAsync(client, "stopping");
+        await Testing.Cache.ClearAsync();
+
+        await using (var node = new Infrastructure.ApiFactory("node-b"))
+        {
+            using var clientB = node.CreateClient();
+            Assert.That(Source(await GetAsync(clientB, "stopping")), Is.EqualTo("database_snapshot"));
+        }
+
+        Assert.That(await Testing.ScalarAsync<long>("SELECT access_count FROM comprehensive_user_data_cache WHERE user_id = 'stopping'"),
+            Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task MostAccessedListsAtMostFive()
     {
         using var client = Testing.CreateClient();

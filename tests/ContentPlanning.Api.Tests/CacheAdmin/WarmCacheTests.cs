@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Dapper;
 using static ContentPlanning.Api.Tests.GetComprehensiveUserData.ComprehensiveApi;
 
 namespace ContentPlanning.Api.Tests.CacheAdmin;
@@ -47,6 +48,37 @@ public sealed class WarmCacheTests : DatabaseTest
         Assert.That(body["warmed"]!.GetValue<int>(), Is.EqualTo(1));
         Assert.That(body["not_found"]!.GetValue<int>(), Is.EqualTo(999));
         Assert.That(body["results"]!.AsArray(), Has.Count.EqualTo(1000));
+    }
+
+    [Test]
+    public async Task WarmingComputesFourUsersAtATime()
+    {
+        using var admin = CreateAdminClient(Testing.Factory);
+        var ids = Enumerable.Range(0, 10).Select(i => $"parallel-{i}").ToArray();
+        foreach (var id in ids)
+        {
+            await InsertProfileAsync(id);
+        }
+
+        // Every assembly stops at its analytics statement while the lock is held, so the waiting ones are the running ones.
+        await using var blocker = await Testing.DataSource.OpenConnectionAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await blocker.ExecuteAsync("LOCK TABLE content_analytics IN ACCESS EXCLUSIVE MODE", transaction: transaction);
+        var warming = admin.PostAsJsonAsync($"{CacheRoot}/warm", new { user_ids = ids });
+        var most = 0L;
+        for (var i = 0; i < 40; i++)
+        {
+            most = Math.Max(most, await Testing.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'content_analytics'::regclass"));
+            await Task.Delay(25);
+        }
+
+        await transaction.RollbackAsync();
+        using var response = await warming;
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.That(most, Is.EqualTo(4), "assemblies running at once");
+        Assert.That(body["warmed"]!.GetValue<int>(), Is.EqualTo(10));
     }
 
     private static IEnumerable<TestCaseData> BadBodies()
