@@ -83,6 +83,25 @@ public sealed class CacheTierTests : DatabaseTest
             "the recomputed answer replaces the expired row");
     }
 
+    [TestCase("""{"user_id": "old-format", "data_quality": "high"}""", TestName = "A snapshot row with a member of another type is reassembled")]
+    [TestCase("""{"user_id": "old-format"}""", TestName = "A snapshot row missing members is reassembled")]
+    public async Task ASnapshotRowThatNoLongerReadsAsComprehensiveDataIsReassembled(string storedJson)
+    {
+        using var client = Testing.CreateClient();
+        await InsertProfileAsync("old-format");
+        await GetAsync(client, "old-format");
+        // As a row written by an earlier version of the service could look: the sources did not change, so the hash matches.
+        await Testing.ExecuteAsync("""
+            UPDATE comprehensive_user_data_cache SET comprehensive_data = @storedJson::jsonb WHERE user_id = 'old-format'
+            """, new { storedJson });
+        await Testing.Cache.ClearAsync();
+
+        var answer = await GetAsync(client, "old-format");
+
+        Assert.That(Source(answer), Is.EqualTo("computed"));
+        Assert.That(answer["data"]!["data_quality"]!["missing_sections"]!.AsArray(), Has.Count.EqualTo(4));
+    }
+
     [Test]
     public async Task ForceRefreshReassemblesAndRewritesEveryTier()
     {

@@ -108,6 +108,55 @@ public sealed class ResponseTests : DatabaseTest
             Is.EqualTo(new[] { "onboarding_data", "gap_analysis", "recommendations_data", "performance_data" }));
     }
 
+    [Test]
+    public async Task AGapAnalysisWhoseResultsAreNotAnObjectContributesNoGapsAndBreaksNothing()
+    {
+        using var client = Testing.CreateClient();
+        await InsertProfileAsync("odd-gaps");
+        await InsertGapAnalysisAsync("odd-gaps", """["kept"]""", daysAgo: 1);
+        // The gap-analysis slice takes analysis_results as any JSON.
+        await Testing.ExecuteAsync("""
+            INSERT INTO content_gap_analyses (user_id, website_url, analysis_results, recommendations)
+            VALUES ('odd-gaps', 'https://example.com', '["not", "an", "object"]', '["still read"]'),
+                   ('odd-gaps', 'https://example.com', '"just text"', NULL)
+            """);
+
+        var data = (await GetAsync(client, "odd-gaps"))["data"]!;
+
+        Assert.That(Strings(data["gap_analysis"]!["content_gaps"]!), Is.EqualTo(new[] { "kept" }));
+        Assert.That(Strings(data["gap_analysis"]!["recommendations"]!), Is.EqualTo(new[] { "still read", "publish case studies" }));
+    }
+
+    [Test]
+    public async Task PlatformPreferencesWhoseValuesAreNotObjectsGetTheDefaults()
+    {
+        using var client = Testing.CreateClient();
+        await InsertProfileAsync("odd-platforms");
+        // The profile slice takes platform_preferences as any JSON object.
+        await Testing.ExecuteAsync("""
+            UPDATE user_profiles SET platform_preferences = '{"linkedin": "high", "youtube": {"priority": "low"}}' WHERE user_id = 'odd-platforms'
+            """);
+
+        var preferences = (await GetAsync(client, "odd-platforms"))["data"]!["platform_preferences"]!;
+
+        Assert.That(preferences["youtube"]!["priority"]!.GetValue<string>(), Is.EqualTo("low"));
+        Assert.That(preferences["linkedin"]!["priority"]!.GetValue<string>(), Is.EqualTo("medium"));
+        Assert.That(preferences["linkedin"]!["content_focus"]!.GetValue<string>(), Is.EqualTo("general"));
+        Assert.That(preferences["linkedin"]!["posting_frequency"]!.GetValue<string>(), Is.EqualTo("4/week"));
+    }
+
+    [Test]
+    public async Task PostingPreferencesThatAreNotAnObjectAreReadAsUnset()
+    {
+        using var client = Testing.CreateClient();
+        await InsertProfileAsync("odd-posting", postingPreferences: """["daily"]""");
+
+        var data = (await GetAsync(client, "odd-posting"))["data"]!;
+
+        Assert.That(data["onboarding_data"]!["posting_preferences"]!.ToJsonString(), Is.EqualTo("""{"daily":null,"weekly":null,"monthly":null}"""));
+        Assert.That(data["platform_preferences"]!["linkedin"]!["posting_frequency"]!.GetValue<string>(), Is.EqualTo("weekly"));
+    }
+
     [TestCase("", TestName = "Missing user_id")]
     [TestCase("?user_id=", TestName = "Empty user_id")]
     [TestCase("?user_id=bad%20id!", TestName = "user_id with forbidden characters")]
