@@ -12,7 +12,7 @@ namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
 /// valid while unexpired AND its data_hash equals the hash of the user's current source version, which triggers bump
 /// on every write to a source table, also writes made directly in SQL.
 /// </summary>
-internal sealed class SnapshotStore(SnapshotAccessRecorder accessRecorder)
+internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorder, ILogger<SnapshotStore> logger)
 {
     private static readonly JsonSerializerOptions Json = CreateJson();
 
@@ -48,7 +48,18 @@ internal sealed class SnapshotStore(SnapshotAccessRecorder accessRecorder)
             return new Lookup(row.Version, hash, null);
         }
 
-        var data = JsonSerializer.Deserialize<ComprehensiveData>(row.ComprehensiveData, Json);
+        ComprehensiveData? data;
+        try
+        {
+            data = JsonSerializer.Deserialize<ComprehensiveData>(row.ComprehensiveData, Json);
+        }
+        catch (JsonException ex)
+        {
+            // A row in a shape this version cannot read (e.g. written by an earlier one) is a miss; the assembly rewrites it.
+            LogUnreadableSnapshot(logger, userId, strategyId, ex);
+            data = null;
+        }
+
         if (data is null)
         {
             return new Lookup(row.Version, hash, null);
@@ -76,10 +87,13 @@ internal sealed class SnapshotStore(SnapshotAccessRecorder accessRecorder)
 
     private static JsonSerializerOptions CreateJson()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { RespectRequiredConstructorParameters = true };
         Infrastructure.Http.HttpExtensions.ConfigureJson(options);
         return options;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot of {UserId} (strategy {StrategyId}) is unreadable; reassembling")]
+    private static partial void LogUnreadableSnapshot(ILogger logger, string userId, long? strategyId, Exception exception);
 
     private sealed record Row(long Version, string? DataHash, string? ComprehensiveData, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt);
 }
