@@ -67,6 +67,46 @@ public sealed class CacheTierTests : DatabaseTest
         }
     }
 
+    private static IEnumerable<TestCaseData> DirectSqlChanges()
+    {
+        yield return new TestCaseData("UPDATE user_profiles SET writing_tone = 'casual' WHERE user_id = 'sql'").SetArgDisplayNames("profile updated");
+        yield return new TestCaseData("UPDATE content_strategies SET name = 'Renamed' WHERE user_id = 'sql'").SetArgDisplayNames("strategy updated");
+        yield return new TestCaseData("UPDATE strategy_activation_status SET status = 'paused' WHERE user_id = 'sql'").SetArgDisplayNames("activation updated");
+        yield return new TestCaseData("DELETE FROM content_recommendations WHERE user_id = 'sql'").SetArgDisplayNames("recommendation deleted");
+        yield return new TestCaseData("INSERT INTO content_analytics (user_id, platform) VALUES ('sql', 'tiktok')").SetArgDisplayNames("analytics inserted");
+        yield return new TestCaseData("UPDATE content_gap_analyses SET user_id = 'someone-else' WHERE user_id = 'sql'").SetArgDisplayNames("gap analysis moved to another user");
+    }
+
+    [TestCaseSource(nameof(DirectSqlChanges))]
+    public async Task ADirectSqlChangeToAnySourceOfTheUserIsNotAnsweredFromTheSnapshot(string sql)
+    {
+        using var client = Testing.CreateClient();
+        await SeedCompleteUserAsync("sql");
+        var before = await GetAsync(client, "sql");
+
+        await Testing.ExecuteAsync(sql);
+        await Testing.Cache.ClearAsync();
+        var after = await GetAsync(client, "sql");
+
+        Assert.That(Source(after), Is.EqualTo("computed"));
+        Assert.That(DataHash(after), Is.Not.EqualTo(DataHash(before)));
+        Assert.That(JsonNode.DeepEquals(after["data"], before["data"]), Is.False, "the answer shows the change");
+    }
+
+    [Test]
+    public async Task AChangeToAnotherUsersSourcesLeavesTheSnapshotValid()
+    {
+        using var client = Testing.CreateClient();
+        await SeedCompleteUserAsync("untouched");
+        await SeedCompleteUserAsync("neighbour");
+        await GetAsync(client, "untouched");
+
+        await Testing.ExecuteAsync("UPDATE content_gap_analyses SET recommendations = '[]' WHERE user_id = 'neighbour'");
+        await Testing.Cache.ClearAsync();
+
+        Assert.That(Source(await GetAsync(client, "untouched")), Is.EqualTo("database_snapshot"));
+    }
+
     [Test]
     public async Task ASnapshotOlderThanItsLifetimeIsNotServed()
     {
