@@ -89,7 +89,7 @@ internal static class ComprehensiveDataAssembler
                 missing));
     }
 
-    // Newest analysis first; equal items (by JSON text) are kept once.
+    // Newest analysis first; equal items (by JSON text) are kept once. analysis_results may be any JSON: only an object has sections.
     private static GapAnalysisData MergeGaps(List<GapRow> gaps)
     {
         List<JsonNode?> Collect(Func<GapRow, JsonNode?> section)
@@ -111,9 +111,9 @@ internal static class ComprehensiveDataAssembler
         }
 
         return new GapAnalysisData(
-            Collect(g => g.AnalysisResults?["content_gaps"]),
-            Collect(g => g.AnalysisResults?["keyword_opportunities"]),
-            Collect(g => g.AnalysisResults?["competitor_insights"]),
+            Collect(g => (g.AnalysisResults as JsonObject)?["content_gaps"]),
+            Collect(g => (g.AnalysisResults as JsonObject)?["keyword_opportunities"]),
+            Collect(g => (g.AnalysisResults as JsonObject)?["competitor_insights"]),
             Collect(g => g.Recommendations),
             Collect(g => g.Opportunities),
             gaps.Count);
@@ -124,10 +124,14 @@ internal static class ComprehensiveDataAssembler
         JsonNode? ContentTypes, JsonNode? BrandValues, JsonNode? PlatformPreferences, JsonNode? PostingPreferences,
         JsonNode? PostingDays, JsonNode? OptimalTimes, DateTimeOffset UpdatedAt)
     {
-        public OnboardingData ToOnboarding() => new(
-            Industry, BusinessSize, TargetAudience, WritingTone, WritingVoice, ContentTypes, BrandValues, PlatformPreferences,
-            new PostingPreferences(PostingPreferences?["daily"]?.DeepClone(), PostingPreferences?["weekly"]?.DeepClone(), PostingPreferences?["monthly"]?.DeepClone()),
-            PostingDays, OptimalTimes);
+        public OnboardingData ToOnboarding()
+        {
+            var posting = PostingPreferences as JsonObject;
+            return new(
+                Industry, BusinessSize, TargetAudience, WritingTone, WritingVoice, ContentTypes, BrandValues, PlatformPreferences,
+                new PostingPreferences(posting?["daily"]?.DeepClone(), posting?["weekly"]?.DeepClone(), posting?["monthly"]?.DeepClone()),
+                PostingDays, OptimalTimes);
+        }
     }
 
     private sealed record GapRow(JsonNode? AnalysisResults, JsonNode? Recommendations, JsonNode? Opportunities, DateTimeOffset UpdatedAt);

@@ -8,7 +8,7 @@ namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
 /// platform preferences from the profile's platform_preferences, either an object keyed by platform (its priority,
 /// content_focus, posting_frequency are used when present) or a list of platforms in order of preference (first
 /// "high", second "medium", the rest "low"); content_focus defaults to "general", posting_frequency to the profile's
-/// posting_preferences.weekly when set, else "weekly".
+/// posting_preferences.weekly when set, else "weekly". A platform whose value is not an object gets every default.
 /// </summary>
 internal static class Derived
 {
@@ -18,7 +18,7 @@ internal static class Derived
 
     public static IReadOnlyDictionary<string, PlatformPreference> PlatformPreferences(JsonNode? preferences, JsonNode? posting)
     {
-        var weekly = posting?["weekly"];
+        var weekly = (posting as JsonObject)?["weekly"];
         var frequency = weekly is JsonValue number && number.GetValueKind() == JsonValueKind.Number ? $"{number}/week" : Text(weekly) ?? DefaultFrequency;
         var result = new Dictionary<string, PlatformPreference>(StringComparer.Ordinal);
         switch (preferences)
@@ -26,10 +26,11 @@ internal static class Derived
             case JsonObject byPlatform:
                 foreach (var (platform, value) in byPlatform)
                 {
+                    var settings = value as JsonObject;
                     result[platform] = new PlatformPreference(
-                        Text(value?["priority"]) ?? "medium",
-                        Text(value?["content_focus"]) ?? DefaultFocus,
-                        Text(value?["posting_frequency"]) ?? frequency);
+                        Text(settings?["priority"]) ?? "medium",
+                        Text(settings?["content_focus"]) ?? DefaultFocus,
+                        Text(settings?["posting_frequency"]) ?? frequency);
                 }
 
                 break;

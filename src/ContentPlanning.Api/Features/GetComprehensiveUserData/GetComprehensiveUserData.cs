@@ -87,8 +87,8 @@ public static class GetComprehensiveUserData
             var userId = request.UserId!;
             var now = time.GetUtcNow();
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var lookup = await snapshots.ReadAsync(connection, userId, request.StrategyId, now, cancellationToken);
-            if (lookup.Valid is { } valid && !request.ForceRefresh)
+            var lookup = await snapshots.ReadAsync(connection, userId, request.StrategyId, now, useSnapshot: !request.ForceRefresh, cancellationToken);
+            if (lookup.Valid is { } valid)
             {
                 return valid;
             }

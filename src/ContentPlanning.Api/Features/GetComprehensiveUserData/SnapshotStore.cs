@@ -12,7 +12,7 @@ namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
 /// valid while unexpired AND its data_hash equals the hash of the user's current source version, which triggers bump
 /// on every write to a source table, also writes made directly in SQL.
 /// </summary>
-internal sealed class SnapshotStore(SnapshotAccessRecorder accessRecorder)
+internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorder, ILogger<SnapshotStore> logger)
 {
     private static readonly JsonSerializerOptions Json = CreateJson();
 
@@ -35,17 +35,31 @@ internal sealed class SnapshotStore(SnapshotAccessRecorder accessRecorder)
 
     public sealed record Lookup(long SourceVersion, string DataHash, ComprehensiveSnapshot? Valid);
 
-    /// <summary>One round trip: the user's source version and the snapshot row, returned only if it is still valid.</summary>
-    public async Task<Lookup> ReadAsync(NpgsqlConnection connection, string userId, long? strategyId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// One round trip: the user's source version and the snapshot row, returned (and counted as an access) only if it is
+    /// still valid and <paramref name="useSnapshot"/> (false for a forced refresh, which needs only the version).
+    /// </summary>
+    public async Task<Lookup> ReadAsync(NpgsqlConnection connection, string userId, long? strategyId, DateTimeOffset now, bool useSnapshot, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(ReadSql, new { UserId = userId, StrategyId = strategyId }, cancellationToken: cancellationToken));
         var hash = DataHash(userId, strategyId, row.Version);
-        if (row.DataHash is null || row.ComprehensiveData is null || row.ExpiresAt <= now || row.DataHash != hash)
+        if (!useSnapshot || row.DataHash is null || row.ComprehensiveData is null || row.ExpiresAt <= now || row.DataHash != hash)
         {
             return new Lookup(row.Version, hash, null);
         }
 
-        var data = JsonSerializer.Deserialize<ComprehensiveData>(row.ComprehensiveData, Json);
+        ComprehensiveData? data;
+        try
+        {
+            data = JsonSerializer.Deserialize<ComprehensiveData>(row.ComprehensiveData, Json);
+        }
+        catch (JsonException ex)
+        {
+            // A row in a shape this version cannot read (e.g. written by an earlier one) is a miss; the assembly rewrites it.
+            LogUnreadableSnapshot(logger, userId, strategyId, ex);
+            data = null;
+        }
+
         if (data is null)
         {
             return new Lookup(row.Version, hash, null);
@@ -73,10 +87,13 @@ internal sealed class SnapshotStore(SnapshotAccessRecorder accessRecorder)
 
     private static JsonSerializerOptions CreateJson()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { RespectRequiredConstructorParameters = true };
         Infrastructure.Http.HttpExtensions.ConfigureJson(options);
         return options;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot of {UserId} (strategy {StrategyId}) is unreadable; reassembling")]
+    private static partial void LogUnreadableSnapshot(ILogger logger, string userId, long? strategyId, Exception exception);
 
     private sealed record Row(long Version, string? DataHash, string? ComprehensiveData, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt);
 }
