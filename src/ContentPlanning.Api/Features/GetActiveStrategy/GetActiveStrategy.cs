@@ -25,6 +25,9 @@ public static class GetActiveStrategy
         Duration = TimeSpan.FromMinutes(5),
         DistributedCacheDuration = TimeSpan.FromHours(1),
         FailSafeMaxDuration = TimeSpan.FromHours(2),
+
+        // A database that hangs instead of refusing: answer the stale value after 2 s, refresh in the background.
+        FactorySoftTimeout = TimeSpan.FromSeconds(2),
     };
 
     // A user without strategies is remembered briefly only; creating one invalidates it anyway.

@@ -33,7 +33,9 @@ internal static class ComprehensiveDataAssembler
 
         WITH totals AS (
             SELECT ca.platform, kv.key, sum((kv.value #>> '{}')::numeric) AS total
-            FROM content_analytics ca CROSS JOIN LATERAL jsonb_each(ca.metrics) kv
+            FROM content_analytics ca
+            -- metrics written directly in SQL may be any JSON; only an object's numeric members are totalled
+            CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(ca.metrics) = 'object' THEN ca.metrics ELSE '{}'::jsonb END) kv
             WHERE ca.user_id = @UserId AND jsonb_typeof(kv.value) = 'number'
             GROUP BY ca.platform, kv.key)
         SELECT ca.platform, count(*) AS posts, avg(ca.performance_score)::float8 AS avg_performance_score,

@@ -24,10 +24,18 @@ public sealed class ComprehensiveDataOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromHours(2);
 
+    /// <summary>
+    /// When a stale value exists and a refresh takes longer than this (a database that hangs rather than refuses), the
+    /// stale value is answered and the refresh completes in the background.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan FactorySoftTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     internal CacheEntryOptions ToCacheOptions() => new()
     {
         Duration = MemoryDuration,
         DistributedCacheDuration = DistributedDuration,
         FailSafeMaxDuration = FailSafeMaxDuration,
+        FactorySoftTimeout = FactorySoftTimeout,
     };
 }
