@@ -1,9 +1,9 @@
-using ContentPlanning.Caching.Tests.Support;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using ContentPlanning.Api.Tests.Infrastructure;
 using ContentPlanning.Caching;
+using ContentPlanning.Caching.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using static ContentPlanning.Api.Tests.Strategies.StrategyApi;
 

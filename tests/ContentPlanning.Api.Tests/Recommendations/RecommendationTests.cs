@@ -1,6 +1,6 @@
 using System.Net;
-using Dapper;
 using ContentPlanning.Api.Tests.Infrastructure;
+using Dapper;
 using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
 
 namespace ContentPlanning.Api.Tests.Recommendations;
