@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cache benchmarks (BenchmarkDotNet, ShortRun, in-process) and the backplane propagation delay between two nodes.
 # Starts its own Redis on 127.0.0.1:${BENCH_REDIS_PORT:-56381} (data in .local/bench), stops it at the end.
-# Extra arguments go to BenchmarkDotNet, e.g. scripts/bench.sh --filter '*L1*'. Takes a few minutes.
+# Arguments go to BenchmarkDotNet (default: --filter '*CacheBenchmarks*'; the hit-path breakdown is
+# scripts/bench.sh --filter '*HitPathBreakdown*'). Takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -20,6 +21,7 @@ dotnet build tests/ContentPlanning.Benchmarks -c Release -nologo -v quiet -clp:E
 
 bin=tests/ContentPlanning.Benchmarks/bin/Release/net10.0/ContentPlanning.Benchmarks.dll
 echo "== Benchmarks"
-(cd .local/bench && dotnet "$ROOT/$bin" --filter '*' "$@")
+if [ $# -eq 0 ]; then set -- --filter '*CacheBenchmarks*'; fi
+(cd .local/bench && dotnet "$ROOT/$bin" "$@")
 echo "== Backplane delay"
 dotnet "$bin" --backplane-delay

@@ -40,10 +40,16 @@ internal static class LuaScripts
         return 1
         """;
 
-    /// <summary>KEYS: entry. ARGV: header, expiry position, new expiry. Rewrites the logical expiry in place, keeping the TTL.</summary>
+    /// <summary>
+    /// KEYS: entry. ARGV: header, expiry position, new expiry (the time of the expire), created position.
+    /// Rewrites the logical expiry in place, keeping the TTL; an entry written after the expire (a replayed expire
+    /// arriving late) is left alone.
+    /// </summary>
     public const string Expire = """
         local v = redis.call('GET', KEYS[1])
         if not v or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+        local c = tonumber(ARGV[4])
+        if string.sub(v, c, c + 18) > ARGV[3] then return 0 end
         local p = tonumber(ARGV[2])
         if string.sub(v, p, p + 18) <= ARGV[3] then return 0 end
         local ttl = redis.call('PTTL', KEYS[1])

@@ -12,7 +12,9 @@ public sealed class RedisConnection : IDisposable
     private readonly ILogger _logger;
     private volatile ConnectionMultiplexer? _multiplexer;
     private volatile bool _interactiveUp;
-    private bool _disposed;
+    private volatile bool _disposed;
+    private int _confirming;
+    private ITimer? _watchdog;
 
     /// <param name="connectionString">StackExchange.Redis configuration string; null or empty means no Redis (L1-only).</param>
     public RedisConnection(string? connectionString, ILogger<RedisConnection> logger)
@@ -66,6 +68,9 @@ public sealed class RedisConnection : IDisposable
                 else Restored?.Invoke(false);
             };
             _interactiveUp = multiplexer.IsConnected;
+            // A first connection that only succeeds later may come without a restored event: look every second.
+            _watchdog = TimeProvider.System.CreateTimer(static state => ((RedisConnection)state!).OnWatchdog(), this,
+                TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
             if (_disposed)
             {
                 multiplexer.Dispose();
@@ -86,25 +91,39 @@ public sealed class RedisConnection : IDisposable
     /// </summary>
     private async Task ConfirmInteractiveAsync(ConnectionMultiplexer multiplexer)
     {
-        for (var attempt = 0; attempt < 100 && !_disposed; attempt++)
+        if (Interlocked.Exchange(ref _confirming, 1) == 1) return;
+        try
         {
-            try
+            for (var attempt = 0; attempt < 100 && !_disposed; attempt++)
             {
-                await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
-                _interactiveUp = true;
-                Restored?.Invoke(true);
-                return;
-            }
-            catch (RedisException)
-            {
-                await Task.Delay(50).ConfigureAwait(false);
+                try
+                {
+                    await multiplexer.GetDatabase().PingAsync().ConfigureAwait(false);
+                    _interactiveUp = true;
+                    Restored?.Invoke(true);
+                    return;
+                }
+                catch (RedisException)
+                {
+                    await Task.Delay(50).ConfigureAwait(false);
+                }
             }
         }
+        finally
+        {
+            Volatile.Write(ref _confirming, 0);
+        }
+    }
+
+    private void OnWatchdog()
+    {
+        if (!_interactiveUp && _multiplexer is { IsConnected: true } multiplexer) _ = ConfirmInteractiveAsync(multiplexer);
     }
 
     public void Dispose()
     {
         _disposed = true;
+        _watchdog?.Dispose();
         _multiplexer?.Dispose();
     }
 }

@@ -9,6 +9,8 @@ namespace ContentPlanning.Caching;
 /// </summary>
 internal sealed partial class TieredCache
 {
+    private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromMilliseconds(500);
+
     private Action<RedisChannel, RedisValue>? _handler;
     private volatile bool _subscribed;
     private readonly Lock _subscriptionGate = new();
@@ -21,6 +23,8 @@ internal sealed partial class TieredCache
     {
         _handler = OnBackplaneMessage;
         redis.Restored += OnConnectionRestored;
+        _maintenanceTimer = TimeProvider.System.CreateTimer(static state => ((TieredCache)state!).OnMaintenanceTick(), this,
+            MaintenanceInterval, MaintenanceInterval);
         _ = redis.Ready.ContinueWith(static (_, state) => ((TieredCache)state!).EnsureSubscribedAsync(), this,
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
     }
@@ -108,7 +112,7 @@ internal sealed partial class TieredCache
     {
         if (_redis is null) return;
         _redis.Restored -= OnConnectionRestored;
-        Interlocked.Exchange(ref _replayTimer, null)?.Dispose();
+        _maintenanceTimer?.Dispose();
         if (_subscribed && _redis.Multiplexer is { IsConnected: true } multiplexer)
         {
             try

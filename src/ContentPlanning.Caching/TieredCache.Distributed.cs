@@ -15,7 +15,7 @@ internal sealed partial class TieredCache
     private readonly RedisKeys _keys;
     private readonly ConcurrentDictionary<string, PendingOperation> _pending = new(StringComparer.Ordinal);
     private int _replaying;
-    private ITimer? _replayTimer;
+    private ITimer? _maintenanceTimer;
     private int _queueFullLogged;
 
     private bool DistributedUsable => _redis is { IsConnected: true } && _breaker.IsClosed;
@@ -44,7 +44,7 @@ internal sealed partial class TieredCache
         var now = _time.GetUtcNow().UtcTicks;
         ExpireMemory(key);
         var entryKey = _keys.Entry(key);
-        RedisValue[] args = [DistributedEnvelope.Header, DistributedEnvelope.ExpiryPosition, DistributedEnvelope.Ticks(now)];
+        RedisValue[] args = [DistributedEnvelope.Header, DistributedEnvelope.ExpiryPosition, DistributedEnvelope.Ticks(now), DistributedEnvelope.CreatedPosition];
         return new ValueTask(Distribute("k:" + key, opts, "expire",
             db => db.ScriptEvaluateAsync(LuaScripts.Expire, [entryKey], args), Message('E', key)));
     }
@@ -165,33 +165,18 @@ internal sealed partial class TieredCache
             return;
         }
         _pending[operation.ReplayKey] = operation;
-        EnsureReplayTimer();
     }
 
     /// <summary>
-    /// The reconnect event is the main trigger for a replay, but a replay can find the breaker still open (an error
-    /// from a command in flight during the reconnect); this retry keeps the queue from waiting for the next outage.
+    /// The reconnect event is the main trigger for a replay and a resubscription, but either can find Redis not
+    /// ready yet (the breaker still open after an error from a command in flight, a subscription refused during the
+    /// handshake). This tick retries both, so nothing waits for the next outage to recover.
     /// </summary>
-    private void EnsureReplayTimer()
+    private void OnMaintenanceTick()
     {
-        if (Volatile.Read(ref _replayTimer) is not null) return;
-        var timer = TimeProvider.System.CreateTimer(static state => ((TieredCache)state!).OnReplayTimer(), this,
-            ReplayRetryInterval, ReplayRetryInterval);
-        if (Interlocked.CompareExchange(ref _replayTimer, timer, null) is not null) timer.Dispose();
-    }
-
-    private static readonly TimeSpan ReplayRetryInterval = TimeSpan.FromMilliseconds(500);
-
-    private void OnReplayTimer()
-    {
-        if (_pending.IsEmpty)
-        {
-            Interlocked.Exchange(ref _replayTimer, null)?.Dispose();
-            // An operation queued between the check and the disposal starts a new timer itself.
-            if (!_pending.IsEmpty) EnsureReplayTimer();
-            return;
-        }
-        if (DistributedUsable) _ = ReplayAsync();
+        if (_redis is not { IsConnected: true }) return;
+        if (_options.BackplaneEnabled && !_subscribed) _ = EnsureSubscribedAsync();
+        if (!_pending.IsEmpty && DistributedUsable) _ = ReplayAsync();
     }
 
     private async Task ReplayAsync()

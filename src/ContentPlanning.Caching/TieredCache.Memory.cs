@@ -40,18 +40,18 @@ internal sealed partial class TieredCache
 
     private MemoryEntry NewMemoryEntry(object? value, long createdAt, long logicalExpiry, long failSafeExpiry, string[]? tags,
         float? eagerRefreshThreshold, bool isStale) => new()
-    {
-        Value = value,
-        CreatedAt = createdAt,
-        Generation = Volatile.Read(ref _generation),
-        LogicalExpiry = logicalExpiry,
-        FailSafeExpiry = Math.Max(failSafeExpiry, logicalExpiry),
-        Tags = tags,
-        EagerRefreshAt = eagerRefreshThreshold is { } t && logicalExpiry > createdAt
+        {
+            Value = value,
+            CreatedAt = createdAt,
+            Generation = Volatile.Read(ref _generation),
+            LogicalExpiry = logicalExpiry,
+            FailSafeExpiry = Math.Max(failSafeExpiry, logicalExpiry),
+            Tags = tags,
+            EagerRefreshAt = eagerRefreshThreshold is { } t && logicalExpiry > createdAt
             ? createdAt + (long)((logicalExpiry - createdAt) * (double)t)
             : long.MaxValue,
-        IsStale = isStale,
-    };
+            IsStale = isStale,
+        };
 
     /// <summary>Not fresh any more on any clock reading (the hit path's clock may lag), but kept for fail-safe.</summary>
     private void ExpireMemory(string key)

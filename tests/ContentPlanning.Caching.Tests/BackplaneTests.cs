@@ -104,7 +104,8 @@ public sealed class BackplaneTests
         await TestRedis.Eventually(() => _b.Stats.BackplaneMessagesReceived >= 100, "node B got 100 messages");
         var after = _b.Stats;
 
-        Assert.That(_a.Stats.BackplaneMessagesReceived, Is.EqualTo(1), "A only received B's message, not its own 100");
+        // B's one message may arrive twice (a publish that timed out is replayed: delivery is at least once).
+        Assert.That(_a.Stats.BackplaneMessagesReceived, Is.InRange(1, 2), "A received B's message, not its own 100");
         Assert.That(after.DistributedHits + after.DistributedMisses + after.DistributedErrors,
             Is.EqualTo(before.DistributedHits + before.DistributedMisses + before.DistributedErrors), "no L2 read per message");
         Assert.That(_a.Stats.BackplaneMessagesSent, Is.EqualTo(100));

@@ -188,4 +188,33 @@ public sealed class DistributedTierTests
         Assert.That((afterL1Expiry.Value, afterL1Expiry.Source), Is.EqualTo(("v", CacheSource.Distributed)));
         Assert.That((afterL2Expiry.Value, afterL2Expiry.Source), Is.EqualTo(("factory", CacheSource.Factory)));
     }
+
+    [Test]
+    public async Task AnExpireOrAWriteThatArrivesLateNeverReplacesANewerL2Entry()
+    {
+        var name = TestRedis.NewCacheName();
+        var late = new FakeTimeProvider();
+        var now = new FakeTimeProvider(late.GetUtcNow() + TimeSpan.FromSeconds(10));
+        using var behind = await CacheNode.StartAsync(name, TestRedis.Endpoint, o =>
+        {
+            o.TimeProvider = late;
+            o.BackgroundDistributedOperations = false;
+            o.BackplaneEnabled = false;
+        });
+        using var current = await CacheNode.StartAsync(name, TestRedis.Endpoint, o =>
+        {
+            o.TimeProvider = now;
+            o.BackgroundDistributedOperations = false;
+            o.BackplaneEnabled = false;
+        });
+        await current.Cache.SetAsync("k", "newer");
+
+        // Both carry times from before the newer entry was written, as a replay after an outage does.
+        await behind.Cache.ExpireAsync("k");
+        await behind.Cache.SetAsync("k", "older");
+        current.Cache.ClearMemory();
+        var read = await current.Cache.TryGetAsync<string>("k");
+
+        Assert.That((read.Value, read.Source), Is.EqualTo(("newer", CacheSource.Distributed)));
+    }
 }

@@ -145,4 +145,57 @@ public sealed class OutageTests
 
         Assert.That(during.Value, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task AHangingRedisCostsOneBoundedWaitThenNothingWhileTheBreakerIsOpen()
+    {
+        using var proxy = new TcpProxy(TestRedis.Endpoint);
+        using var node = await CacheNode.StartAsync(TestRedis.NewCacheName(), proxy.Endpoint, o =>
+        {
+            o.DistributedOperationTimeout = TimeSpan.FromMilliseconds(300);
+            o.CircuitBreakerDuration = TimeSpan.FromSeconds(30);
+        });
+        proxy.Frozen = true;
+
+        var first = Stopwatch.StartNew();
+        var firstResult = await node.Cache.GetOrSetAsync<int>("a", static (_, _) => Task.FromResult(1));
+        first.Stop();
+        var slowest = TimeSpan.Zero;
+        for (var i = 0; i < 10; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await node.Cache.GetOrSetAsync<int>($"k{i}", static (_, _) => Task.FromResult(1));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if (elapsed > slowest) slowest = elapsed;
+        }
+
+        Assert.That(firstResult.Value, Is.EqualTo(1));
+        Assert.That(first.Elapsed, Is.InRange(TimeSpan.FromMilliseconds(290), TimeSpan.FromMilliseconds(800)),
+            "the first read waits for DistributedOperationTimeout, not for a Redis timeout");
+        Assert.That(slowest, Is.LessThan(TimeSpan.FromMilliseconds(150)), "with the breaker open no call waits on Redis (300 ms)");
+        Assert.That(node.Stats.CircuitBreakerOpenings, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AfterAReconnectAnOldL1EntryIsNotFreshButStillServesFailSafe()
+    {
+        var name = TestRedis.NewCacheName();
+        using var proxy = new TcpProxy(TestRedis.Endpoint);
+        using var node = await CacheNode.StartAsync(name, proxy.Endpoint, o => o.BackgroundDistributedOperations = false);
+        await node.Cache.SetAsync("k", "old");
+
+        proxy.Cut();
+        await TestRedis.Eventually(() => !node.Connection.IsConnected, "the client noticed the cut");
+        var duringOutage = await node.Cache.GetOrSetAsync<string>("k", static (_, _) => Task.FromResult("factory"));
+        await TestRedis.Database.KeyDeleteAsync(TestRedis.EntryKey(name, "k"));
+        proxy.Restore();
+        await TestRedis.Eventually(() => node.Stats.DistributedAvailable, "reconnected", Reconnect);
+        var failing = await node.Cache.GetOrSetAsync<string>("k", static (_, _) => throw new InvalidOperationException("db down"));
+        var refreshed = await node.Cache.GetOrSetAsync<string>("k", static (_, _) => Task.FromResult("new"),
+            node.Cache.DefaultEntryOptions with { SkipCacheRead = true });
+
+        Assert.That((duringOutage.Value, duringOutage.Source), Is.EqualTo(("old", CacheSource.Memory)), "L1 serves during the outage");
+        Assert.That((failing.Value, failing.IsStale), Is.EqualTo(("old", true)), "expired by the reconnect, kept for fail-safe");
+        Assert.That(refreshed.Value, Is.EqualTo("new"));
+    }
 }

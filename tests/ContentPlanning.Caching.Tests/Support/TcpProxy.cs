@@ -49,7 +49,14 @@ internal sealed class TcpProxy : IDisposable
         }
     }
 
-    public void Restore() => Listen(Port);
+    public void Restore()
+    {
+        Frozen = false;
+        Listen(Port);
+    }
+
+    /// <summary>Connections stay open but nothing gets through: a Redis that hangs rather than refuses.</summary>
+    public bool Frozen { get; set; }
 
     private void Listen(int port)
     {
@@ -107,7 +114,7 @@ internal sealed class TcpProxy : IDisposable
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -116,6 +123,7 @@ internal sealed class TcpProxy : IDisposable
             {
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None);
                 if (read == 0) break;
+                if (Frozen) continue;
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
             }
         }
