@@ -6,28 +6,51 @@ using Npgsql;
 namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
 
 /// <summary>
-/// Assembles comprehensive data from the source tables in ONE batched multi-statement read, however many rows each
-/// section has (no N+1). Sections that have no rows are returned empty and named in data_quality.missing_sections.
+/// Reads the snapshot row and, when it does not serve, assembles comprehensive data from the source tables, all in ONE
+/// batched multi-statement round trip, however many rows each section has (no N+1). Sections that have no rows are returned empty and named in data_quality.missing_sections.
 /// </summary>
 internal static class ComprehensiveDataAssembler
 {
     private const int MaxGapAnalyses = 50;
     private const int MaxRecommendations = 200;
 
+    // The user's source version, bumped by triggers on every source table, and the data_hash it gives.
+    private const string SourceVersion = "COALESCE((SELECT version FROM user_data_versions WHERE user_id = @UserId), 0)";
+
+    private const string DataHash = $$"""
+        encode(sha256(convert_to(@UserId || E'\n' || COALESCE(@StrategyId::bigint::text, 'resolved') || E'\n' || {{SourceVersion}}::text, 'UTF8')), 'hex')
+        """;
+
+    // Whether the snapshot row answers this read: unexpired and hashed from the current source version.
+    private const string SnapshotServes = $$"""
+        (@UseSnapshot AND EXISTS (
+            SELECT 1 FROM comprehensive_user_data_cache c
+            WHERE c.user_id = @UserId AND c.strategy_id IS NOT DISTINCT FROM @StrategyId
+              AND c.expires_at > now() AND c.data_hash = {{DataHash}}))
+        """;
+
+    // One round trip in one REPEATABLE READ snapshot: the snapshot row and, only when it does not serve, every source
+    // section (each statement is guarded by the same condition, which all of them see alike).
     private static readonly string Sql = $$"""
+        BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+
+        SELECT {{DataHash}} AS data_hash, {{SnapshotServes}} AS serves, c.comprehensive_data, c.created_at
+        FROM (SELECT 1) AS one
+        LEFT JOIN comprehensive_user_data_cache c ON c.user_id = @UserId AND c.strategy_id IS NOT DISTINCT FROM @StrategyId;
+
         SELECT industry, business_size, target_audience, writing_tone, writing_voice, content_types, brand_values,
                platform_preferences, posting_preferences, posting_days, optimal_times, updated_at
-        FROM user_profiles WHERE user_id = @UserId;
+        FROM user_profiles WHERE user_id = @UserId AND NOT {{SnapshotServes}};
 
-        {{StrategyResolution.Sql}}
+        {{StrategyResolution.Build("NOT " + SnapshotServes)}}
 
         SELECT analysis_results, recommendations, opportunities, updated_at
-        FROM content_gap_analyses WHERE user_id = @UserId
+        FROM content_gap_analyses WHERE user_id = @UserId AND NOT {{SnapshotServes}}
         ORDER BY created_at DESC, id DESC LIMIT {{MaxGapAnalyses}};
 
         SELECT id, strategy_id, recommendation_type, title, description, target_keywords, estimated_length, priority,
                platforms, status, created_at, updated_at
-        FROM content_recommendations WHERE user_id = @UserId
+        FROM content_recommendations WHERE user_id = @UserId AND NOT {{SnapshotServes}}
         ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, created_at DESC, id DESC
         LIMIT {{MaxRecommendations}};
 
@@ -41,15 +64,38 @@ internal static class ComprehensiveDataAssembler
         SELECT ca.platform, count(*) AS posts, avg(ca.performance_score)::float8 AS avg_performance_score,
                max(ca.recorded_at) AS updated_at,
                COALESCE((SELECT jsonb_object_agg(t.key, t.total) FROM totals t WHERE t.platform = ca.platform), '{}'::jsonb) AS totals
-        FROM content_analytics ca WHERE ca.user_id = @UserId
+        FROM content_analytics ca WHERE ca.user_id = @UserId AND NOT {{SnapshotServes}}
         GROUP BY ca.platform ORDER BY ca.platform;
+
+        COMMIT;
         """;
 
-    /// <summary>Null when the user has neither a profile nor a strategy (or the requested strategy is not theirs).</summary>
-    public static async Task<ComprehensiveData?> AssembleAsync(NpgsqlConnection connection, string userId, long? strategyId, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>What one read found: the data_hash of the current sources, and either the serving snapshot row or the assembled data.</summary>
+    public sealed record Result(string DataHash, SnapshotRow? Snapshot, ComprehensiveData? Data);
+
+    public sealed record SnapshotRow(string ComprehensiveData, DateTimeOffset CreatedAt);
+
+    private sealed record HeadRow(string DataHash, bool Serves, string? ComprehensiveData, DateTimeOffset? CreatedAt);
+
+    /// <summary>
+    /// One round trip. With <paramref name="useSnapshot"/> and a valid snapshot row, returns that row and reads no source;
+    /// otherwise assembles (Data is null when the user has neither a profile nor a strategy, or the strategy is not theirs).
+    /// </summary>
+    public static async Task<Result> ReadAsync(NpgsqlConnection connection, string userId, long? strategyId, bool useSnapshot, TimeProvider time, CancellationToken cancellationToken)
     {
         await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(
-            Sql, new { UserId = userId, StrategyId = strategyId }, cancellationToken: cancellationToken));
+            Sql, new { UserId = userId, StrategyId = strategyId, UseSnapshot = useSnapshot }, cancellationToken: cancellationToken));
+        var head = await grid.ReadSingleAsync<HeadRow>();
+        if (head.Serves && head.ComprehensiveData is not null && head.CreatedAt is { } createdAt)
+        {
+            return new Result(head.DataHash, new SnapshotRow(head.ComprehensiveData, createdAt), null);
+        }
+
+        return new Result(head.DataHash, null, await AssembleAsync(grid, userId, strategyId, time));
+    }
+
+    private static async Task<ComprehensiveData?> AssembleAsync(SqlMapper.GridReader grid, string userId, long? strategyId, TimeProvider time)
+    {
         var profile = await grid.ReadSingleOrDefaultAsync<ProfileRow>();
         var strategy = StrategyResolution.Read(grid);
         var gaps = (await grid.ReadAsync<GapRow>()).ToList();

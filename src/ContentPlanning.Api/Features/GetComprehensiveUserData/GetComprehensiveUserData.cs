@@ -81,27 +81,34 @@ public static class GetComprehensiveUserData
                 $"Comprehensive user data retrieved successfully (cache: {(hit ? "HIT" : "MISS")})");
         }
 
-        /// <summary>The factory: the snapshot row if valid (unless forced), else assemble and upsert the row.</summary>
+        /// <summary>
+        /// The factory: one round trip reads the snapshot row if it serves (not on a forced refresh), else every source
+        /// section; a second writes the new snapshot row.
+        /// </summary>
         private async Task<ComprehensiveSnapshot?> LoadAsync(Query request, CancellationToken cancellationToken)
         {
             var userId = request.UserId!;
             var now = time.GetUtcNow();
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var lookup = await snapshots.ReadAsync(connection, userId, request.StrategyId, now, useSnapshot: !request.ForceRefresh, cancellationToken);
-            if (lookup.Valid is { } valid)
+            var read = await ComprehensiveDataAssembler.ReadAsync(connection, userId, request.StrategyId, useSnapshot: !request.ForceRefresh, time, cancellationToken);
+            if (read.Snapshot is { } row)
             {
-                return valid;
+                if (snapshots.Open(userId, request.StrategyId, read.DataHash, row, now) is { } snapshot)
+                {
+                    return snapshot;
+                }
+
+                read = await ComprehensiveDataAssembler.ReadAsync(connection, userId, request.StrategyId, useSnapshot: false, time, cancellationToken);
             }
 
-            var data = await ComprehensiveDataAssembler.AssembleAsync(connection, userId, request.StrategyId, time, cancellationToken);
-            if (data is null)
+            if (read.Data is null)
             {
                 return null;
             }
 
-            var snapshot = new ComprehensiveSnapshot(data, lookup.DataHash, now, "computed");
-            await snapshots.WriteAsync(connection, userId, request.StrategyId, snapshot, options.Value.SnapshotDuration, cancellationToken);
-            return snapshot;
+            var computed = new ComprehensiveSnapshot(read.Data, read.DataHash, now, "computed");
+            await snapshots.WriteAsync(connection, userId, request.StrategyId, computed, options.Value.SnapshotDuration, cancellationToken);
+            return computed;
         }
     }
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
@@ -10,19 +8,12 @@ namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
 /// <summary>
 /// The persistent snapshot tier (comprehensive_user_data_cache): one row per user + strategy (null = resolved),
 /// valid while unexpired AND its data_hash equals the hash of the user's current source version, which triggers bump
-/// on every write to a source table, also writes made directly in SQL.
+/// on every write to a source table, also writes made directly in SQL. Validity is decided in the read batch
+/// (<see cref="ComprehensiveDataAssembler"/>); this class opens serving rows and writes new ones.
 /// </summary>
 internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorder, ILogger<SnapshotStore> logger)
 {
     private static readonly JsonSerializerOptions Json = CreateJson();
-
-    private const string ReadSql = """
-        SELECT COALESCE((SELECT version FROM user_data_versions WHERE user_id = @UserId), 0) AS version,
-               c.data_hash, c.comprehensive_data, c.created_at, c.expires_at
-        FROM (SELECT 1) AS one
-        LEFT JOIN comprehensive_user_data_cache c
-               ON c.user_id = @UserId AND c.strategy_id IS NOT DISTINCT FROM @StrategyId
-        """;
 
     private const string UpsertSql = """
         INSERT INTO comprehensive_user_data_cache AS c (user_id, strategy_id, data_hash, comprehensive_data, created_at, expires_at, last_accessed, access_count)
@@ -33,21 +24,12 @@ internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorde
                created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
         """;
 
-    public sealed record Lookup(long SourceVersion, string DataHash, ComprehensiveSnapshot? Valid);
-
     /// <summary>
-    /// One round trip: the user's source version and the snapshot row, returned (and counted as an access) only if it is
-    /// still valid and <paramref name="useSnapshot"/> (false for a forced refresh, which needs only the version).
+    /// Opens a serving snapshot row and counts the access (written in the background). Null when the row does not read
+    /// as comprehensive data (e.g. written by an earlier version): the caller then assembles and rewrites it.
     /// </summary>
-    public async Task<Lookup> ReadAsync(NpgsqlConnection connection, string userId, long? strategyId, DateTimeOffset now, bool useSnapshot, CancellationToken cancellationToken)
+    public ComprehensiveSnapshot? Open(string userId, long? strategyId, string dataHash, ComprehensiveDataAssembler.SnapshotRow row, DateTimeOffset now)
     {
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(ReadSql, new { UserId = userId, StrategyId = strategyId }, cancellationToken: cancellationToken));
-        var hash = DataHash(userId, strategyId, row.Version);
-        if (!useSnapshot || row.DataHash is null || row.ComprehensiveData is null || row.ExpiresAt <= now || row.DataHash != hash)
-        {
-            return new Lookup(row.Version, hash, null);
-        }
-
         ComprehensiveData? data;
         try
         {
@@ -55,18 +37,17 @@ internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorde
         }
         catch (JsonException ex)
         {
-            // A row in a shape this version cannot read (e.g. written by an earlier one) is a miss; the assembly rewrites it.
             LogUnreadableSnapshot(logger, userId, strategyId, ex);
-            data = null;
+            return null;
         }
 
         if (data is null)
         {
-            return new Lookup(row.Version, hash, null);
+            return null;
         }
 
         accessRecorder.Record(userId, strategyId, now);
-        return new Lookup(row.Version, hash, new ComprehensiveSnapshot(data, hash, row.CreatedAt!.Value, "database_snapshot"));
+        return new ComprehensiveSnapshot(data, dataHash, row.CreatedAt, "database_snapshot");
     }
 
     /// <summary>Upserts the row for this user + strategy (one row each).</summary>
@@ -81,10 +62,6 @@ internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorde
             ExpiresAt = snapshot.GeneratedAt + lifetime,
         }, cancellationToken: cancellationToken));
 
-    /// <summary>SHA-256 (hex) of the user, the strategy scope and the user's source version.</summary>
-    public static string DataHash(string userId, long? strategyId, long version) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{userId}\n{strategyId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "resolved"}\n{version}")));
-
     private static JsonSerializerOptions CreateJson()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { RespectRequiredConstructorParameters = true };
@@ -95,7 +72,6 @@ internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorde
     [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot of {UserId} (strategy {StrategyId}) is unreadable; reassembling")]
     private static partial void LogUnreadableSnapshot(ILogger logger, string userId, long? strategyId, Exception exception);
 
-    private sealed record Row(long Version, string? DataHash, string? ComprehensiveData, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt);
 }
 
 /// <summary>

@@ -17,7 +17,10 @@ public static class StrategyResolution
     private const string Analyzed = "(s.comprehensive_ai_analysis IS NOT NULL AND jsonb_typeof(s.comprehensive_ai_analysis) <> 'null')";
 
     /// <summary>Parameters: <c>@UserId</c> (text) and <c>@StrategyId</c> (bigint, null for "resolve").</summary>
-    public static readonly string Sql = $"""
+    public static readonly string Sql = Build(condition: "TRUE");
+
+    /// <summary>The same statement with an extra SQL condition, for batches that read it only when needed.</summary>
+    public static string Build(string condition) => $"""
         SELECT {Strategy.SelectColumns},
                CASE WHEN @StrategyId::bigint IS NOT NULL THEN '{Requested}'
                     WHEN a.status = 'active' THEN '{Active}'
@@ -26,7 +29,7 @@ public static class StrategyResolution
                a.status, a.activation_date, a.performance_score
         FROM content_strategies s
         LEFT JOIN strategy_activation_status a ON a.strategy_id = s.id
-        WHERE s.user_id = @UserId AND (@StrategyId::bigint IS NULL OR s.id = @StrategyId)
+        WHERE s.user_id = @UserId AND (@StrategyId::bigint IS NULL OR s.id = @StrategyId) AND {condition}
         ORDER BY (a.status = 'active') IS TRUE DESC, {Analyzed} DESC, s.created_at DESC, s.id DESC
         LIMIT 1;
         """;
