@@ -47,29 +47,11 @@ public static class CreateAnalyticsRecord
             RETURNING {AnalyticsRecord.SelectColumns}
             """;
 
-        public async Task<WriteOutcome<AnalyticsRecord>> Handle(Command request, CancellationToken cancellationToken)
-        {
-            AnalyticsRecord created;
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                if (await References.CheckAsync(connection, transaction, request.UserId!, request.StrategyId, request.EventId, cancellationToken) is { } refused)
-                {
-                    return refused;
-                }
-
-                created = await connection.QuerySingleAsync<AnalyticsRecord>(new CommandDefinition(Sql, request, transaction, cancellationToken: cancellationToken));
-                await transaction.CommitAsync(cancellationToken);
-            }
-            catch (PostgresException ex) when (References.IsForeignKeyViolation(ex))
-            {
-                return References.VanishedReference();
-            }
-
-            await cache.InvalidateAsync(created.UserId, cancellationToken);
-            return created;
-        }
+        public Task<WriteOutcome<AnalyticsRecord>> Handle(Command request, CancellationToken cancellationToken) =>
+            References.InsertAsync<AnalyticsRecord>(
+                dataSource, cache, request.UserId!, request.StrategyId, request.EventId,
+                transaction => new CommandDefinition(Sql, request, transaction, cancellationToken: cancellationToken),
+                cancellationToken);
     }
 
     internal sealed class Endpoint : IEndpointModule

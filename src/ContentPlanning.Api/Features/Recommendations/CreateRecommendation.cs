@@ -35,29 +35,11 @@ public static class CreateRecommendation
             RETURNING {Recommendation.SelectColumns}
             """;
 
-        public async Task<WriteOutcome<Recommendation>> Handle(Command request, CancellationToken cancellationToken)
-        {
-            Recommendation created;
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                if (await References.CheckAsync(connection, transaction, request.UserId!, request.StrategyId, eventId: null, cancellationToken) is { } refused)
-                {
-                    return refused;
-                }
-
-                created = await connection.QuerySingleAsync<Recommendation>(new CommandDefinition(Sql, request, transaction, cancellationToken: cancellationToken));
-                await transaction.CommitAsync(cancellationToken);
-            }
-            catch (PostgresException ex) when (References.IsForeignKeyViolation(ex))
-            {
-                return References.VanishedReference();
-            }
-
-            await cache.InvalidateAsync(created.UserId, cancellationToken);
-            return created;
-        }
+        public Task<WriteOutcome<Recommendation>> Handle(Command request, CancellationToken cancellationToken) =>
+            References.InsertAsync<Recommendation>(
+                dataSource, cache, request.UserId!, request.StrategyId, eventId: null,
+                transaction => new CommandDefinition(Sql, request, transaction, cancellationToken: cancellationToken),
+                cancellationToken);
     }
 
     internal sealed class Endpoint : IEndpointModule

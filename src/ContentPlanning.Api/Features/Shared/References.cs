@@ -42,6 +42,38 @@ internal static class References
             connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(sql, new { Id = id }, transaction, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Inserts a row of <paramref name="userId"/> that may point at a strategy and a calendar event: checks the references
+    /// and inserts in one transaction, then invalidates the user's cached answers. A refused check is its 404; a reference
+    /// that vanished anyway is a 409; nothing is written in either case.
+    /// </summary>
+    public static async Task<WriteOutcome<T>> InsertAsync<T>(
+        NpgsqlDataSource dataSource, UserDataCache cache, string userId, long? strategyId, long? eventId,
+        Func<NpgsqlTransaction, CommandDefinition> insert, CancellationToken cancellationToken)
+        where T : class
+    {
+        T created;
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (await CheckAsync(connection, transaction, userId, strategyId, eventId, cancellationToken) is { } refused)
+            {
+                return refused;
+            }
+
+            created = await connection.QuerySingleAsync<T>(insert(transaction));
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (IsForeignKeyViolation(ex))
+        {
+            return VanishedReference();
+        }
+
+        await cache.InvalidateAsync(userId, cancellationToken);
+        return created;
+    }
+
     /// <summary>A foreign key that failed anyway (the referenced row vanished between check and write): the client may retry.</summary>
     public static bool IsForeignKeyViolation(PostgresException exception) => exception.SqlState == PostgresErrorCodes.ForeignKeyViolation;
 
