@@ -40,6 +40,24 @@ public sealed class HttpConventionTests
     }
 
     [Test]
+    public async Task ABindingFailureNamesTheParameterAndNotTheCSharpType()
+    {
+        using var client = Testing.CreateClient();
+        using var query = await client.GetAsync("/api/content-planning/strategies?user_id=u-1&limit=abc");
+        using var body = await client.PostAsync(Echo, Body("""{"count": "three", "colour": "red", "text": "x"}"""));
+
+        Assert.That(query.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await Detail(query), Is.EqualTo("'limit' cannot be 'abc': it must be a whole number."));
+        Assert.That(await Detail(body), Does.Contain("'$.count'").And.Not.Contain("System."));
+    }
+
+    private static async Task<string?> Detail(HttpResponseMessage response)
+    {
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("detail").GetString();
+    }
+
+    [Test]
     public async Task ABodyOverOneMebibyteGets413()
     {
         using var client = Testing.CreateClient();

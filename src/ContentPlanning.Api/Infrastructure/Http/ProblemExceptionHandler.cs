@@ -21,7 +21,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(413, "Request body too large",
                 $"The request body may be at most {HttpExtensions.MaxRequestBodyBytes} bytes."),
             BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", Describe(bad)),
-            JsonException json => Problem(400, "Malformed JSON", json.Message),
+            JsonException json => Problem(400, "Malformed JSON", DescribeJson(json)),
             FactoryTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
             NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException } or TimeoutException =>
                 Problem(503, "Service unavailable", "The database is unreachable and no cached answer exists; try again shortly."),
@@ -65,9 +65,41 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             Title = "One or more validation errors occurred.",
         };
 
-    // The binder's messages name the parameter and the JSON position, never internals; the inner JsonException says what is wrong.
-    private static string Describe(BadHttpRequestException exception) =>
-        exception.InnerException is JsonException json ? $"{exception.Message} {json.Message}" : exception.Message;
+    // The framework's own messages name C# types and parameters; clients get the JSON path or the query/route name instead.
+    private static string Describe(BadHttpRequestException exception)
+    {
+        if (exception.InnerException is JsonException json)
+        {
+            return DescribeJson(json);
+        }
+
+        var binding = BindingFailure().Match(exception.Message);
+        if (binding.Success)
+        {
+            var value = binding.Groups["value"].Value;
+            value = value.Length > 64 ? value[..64] + "..." : value;
+            return $"'{binding.Groups["name"].Value}' cannot be '{value}': it must be a {Friendly(binding.Groups["type"].Value)}.";
+        }
+
+        return exception.Message.Contains("body", StringComparison.OrdinalIgnoreCase)
+            ? "The request needs a JSON body (Content-Type: application/json)."
+            : "The request could not be read.";
+    }
+
+    private static string DescribeJson(JsonException json) => json.Path is { Length: > 0 } path && path != "$"
+        ? $"The request body is not valid JSON, or the value at '{path}' has the wrong type or is out of range."
+        : "The request body is not valid JSON (or is not a JSON object).";
+
+    private static string Friendly(string type) => type switch
+    {
+        var t when t.Contains("int", StringComparison.OrdinalIgnoreCase) || t.Contains("long", StringComparison.OrdinalIgnoreCase) => "whole number",
+        var t when t.Contains("bool", StringComparison.OrdinalIgnoreCase) => "boolean (true or false)",
+        var t when t.Contains("Guid", StringComparison.Ordinal) => "UUID",
+        _ => "value of the expected type",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex("""^Failed to bind parameter "(?<type>\S+) (?<name>[^"]+)" from "(?<value>.*)"\.?$""")]
+    private static partial System.Text.RegularExpressions.Regex BindingFailure();
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
