@@ -88,6 +88,13 @@ internal static class ComprehensiveDataAssembler
         var head = await grid.ReadSingleAsync<HeadRow>();
         if (head.Serves && head.ComprehensiveData is not null && head.CreatedAt is { } createdAt)
         {
+            // The source statements returned nothing; read them to the end anyway, because a grid disposed early
+            // cancels its command, which costs a cancel request on a new connection and can abort the COMMIT.
+            while (!grid.IsConsumed)
+            {
+                await grid.ReadAsync();
+            }
+
             return new Result(head.DataHash, new SnapshotRow(head.ComprehensiveData, createdAt), null);
         }
 

@@ -31,6 +31,14 @@ public static class DatabaseServiceCollectionExtensions
         }
 
         builder.ConnectionStringBuilder.ApplicationName ??= "content-planning";
+
+        // The slices' statements are fixed texts run again and again: let Npgsql prepare the frequent ones, so
+        // PostgreSQL stops planning them on every call (unless the connection string sets its own value).
+        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase) &&
+            !connectionString.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
         services.AddSingleton(_ => builder.Build());
         services.AddSingleton<DatabaseMigrator>();
         return services;
