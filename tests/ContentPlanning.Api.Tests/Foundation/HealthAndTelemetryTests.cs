@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using ContentPlanning.Api.Infrastructure.Telemetry;
+using ContentPlanning.Api.Tests.Infrastructure;
+using ContentPlanning.Caching.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ContentPlanning.Api.Tests.Foundation;
@@ -72,5 +75,68 @@ public sealed class HealthAndTelemetryTests
         var database = spans.Snapshot().Where(s => s.Source == "Npgsql" && s.TraceId == server!.TraceId).ToList();
         Assert.That(database, Is.Not.Empty, "Npgsql spans in the request's trace");
         Assert.That(database.All(s => s.StartTime >= server!.StartTime), Is.True);
+    }
+
+    [Test]
+    public async Task ReadyIsDegradedButStillOkWhileRedisIsDown()
+    {
+        using var proxy = new TcpProxy(TestEnvironment.RedisConnectionString);
+        await using var node = new ApiFactory("node-redis-cut", new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = proxy.Endpoint + ",connectTimeout=1000" });
+        using var client = node.CreateClient();
+        Assert.That(await WaitForRedisStatusAsync(client, "healthy"), Is.EqualTo("healthy"));
+
+        proxy.Cut();
+
+        Assert.That(await WaitForRedisStatusAsync(client, "degraded"), Is.EqualTo("degraded"));
+        using var live = await client.GetAsync("/health/live");
+        Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task EveryMediatorRequestRunsInASpanNamedAfterItsRequestType()
+    {
+        var spans = Testing.Factory.Services.GetRequiredService<RecentSpans>();
+        using var client = Testing.CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/content-planning/strategies", new { user_id = "span-user", name = "Traced" }, Testing.Json);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+
+        SpanRecord? handler = null;
+        for (var i = 0; i < 50 && handler is null; i++)
+        {
+            handler = spans.Snapshot().LastOrDefault(s => s.Source == ServiceTelemetry.Name && s.Name == "CreateStrategy.Command");
+            if (handler is null)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.That(handler, Is.Not.Null, "a span for the MediatR request");
+        var trace = spans.Snapshot().Where(s => s.TraceId == handler!.TraceId).ToList();
+        Assert.That(trace.Any(s => s.Source == "Microsoft.AspNetCore" && s.Name == "POST /api/content-planning/strategies"), Is.True, "under the HTTP server span");
+        Assert.That(trace.Any(s => s.Source == "Npgsql" && s.ParentSpanId == handler!.SpanId), Is.True, "the INSERT runs inside the handler span");
+    }
+
+    private static async Task<string?> WaitForRedisStatusAsync(HttpClient client, string expected)
+    {
+        string? status = null;
+        for (var i = 0; i < 50 && status != expected; i++)
+        {
+            status = await RedisStatusAsync(client);
+            if (status != expected)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        return status;
+    }
+
+    private static async Task<string?> RedisStatusAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/health/ready");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString();
     }
 }
