@@ -45,6 +45,10 @@ public sealed class HealthAndTelemetryTests
         Assert.That(document.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         Assert.That(json.RootElement.GetProperty("openapi").GetString(), Does.StartWith("3."));
+        var paths = json.RootElement.GetProperty("paths");
+        Assert.That(Responses(paths, "/api/content-planning/strategies/{id}", "get"), Is.SupersetOf(new[] { "200", "404", "503" }));
+        Assert.That(Responses(paths, "/api/content-planning/strategies", "post"), Is.SupersetOf(new[] { "201", "400" }));
+        Assert.That(Responses(paths, "/api/content-planning/calendar-generation/cache/stats", "get"), Does.Contain("401"));
         Assert.That(ui.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
@@ -116,6 +120,9 @@ public sealed class HealthAndTelemetryTests
         Assert.That(trace.Any(s => s.Source == "Microsoft.AspNetCore" && s.Name == "POST /api/content-planning/strategies"), Is.True, "under the HTTP server span");
         Assert.That(trace.Any(s => s.Source == "Npgsql" && s.ParentSpanId == handler!.SpanId), Is.True, "the INSERT runs inside the handler span");
     }
+
+    private static List<string> Responses(JsonElement paths, string path, string method) =>
+        paths.GetProperty(path).GetProperty(method).GetProperty("responses").EnumerateObject().Select(p => p.Name).ToList();
 
     private static async Task<string?> WaitForRedisStatusAsync(HttpClient client, string expected)
     {

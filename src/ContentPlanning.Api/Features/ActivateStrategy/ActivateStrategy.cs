@@ -130,11 +130,14 @@ public static partial class ActivateStrategy
         {
             var group = app.MapGroup("/strategies/{id:long}").WithTags("Strategy activation");
             group.MapPost("/activate", (long id, IMediator mediator, CancellationToken ct) => Change(id, TargetStatus.Active, mediator, ct))
-                .WithSummary("Make this the user's active strategy (the previous active one becomes inactive)");
+                .WithSummary("Make this the user's active strategy (the previous active one becomes inactive)")
+                .ProducesProblem(StatusCodes.Status404NotFound);
             group.MapPost("/deactivate", (long id, IMediator mediator, CancellationToken ct) => Change(id, TargetStatus.Inactive, mediator, ct))
-                .WithSummary("Mark the strategy inactive");
+                .WithSummary("Mark the strategy inactive")
+                .ProducesProblem(StatusCodes.Status404NotFound);
             group.MapPost("/pause", (long id, IMediator mediator, CancellationToken ct) => Change(id, TargetStatus.Paused, mediator, ct))
-                .WithSummary("Mark the strategy paused");
+                .WithSummary("Mark the strategy paused")
+                .ProducesProblem(StatusCodes.Status404NotFound);
         }
 
         private static async Task<Results<Ok<Response>, ProblemHttpResult>> Change(long id, TargetStatus status, IMediator mediator, CancellationToken ct) =>

@@ -62,6 +62,8 @@ public static class CreateAnalyticsRecord
                         TypedResults.Created($"{FeatureRegistration.RoutePrefix}/analytics/{created.Id}", created)))
                 .WithTags("Analytics")
                 .WithSummary("Record a content performance measurement")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
                 .ProducesValidationProblem();
     }
 }

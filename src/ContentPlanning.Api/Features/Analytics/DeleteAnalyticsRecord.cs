@@ -28,6 +28,7 @@ public static class DeleteAnalyticsRecord
             app.MapDelete("/analytics/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.AnalyticsRecordNotFound(id))
                 .WithTags("Analytics")
-                .WithSummary("Delete a content analytics record");
+                .WithSummary("Delete a content analytics record")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

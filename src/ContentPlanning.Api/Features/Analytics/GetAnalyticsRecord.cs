@@ -28,6 +28,7 @@ public static class GetAnalyticsRecord
             app.MapGet("/analytics/{id:long}", async Task<Results<Ok<AnalyticsRecord>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(id), ct) is { } record ? TypedResults.Ok(record) : Problems.AnalyticsRecordNotFound(id))
                 .WithTags("Analytics")
-                .WithSummary("Read one content analytics record");
+                .WithSummary("Read one content analytics record")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -28,6 +28,7 @@ public static class DeleteGapAnalysis
             app.MapDelete("/gap-analysis/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.GapAnalysisNotFound(id))
                 .WithTags("Gap analyses")
-                .WithSummary("Delete a content gap analysis");
+                .WithSummary("Delete a content gap analysis")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

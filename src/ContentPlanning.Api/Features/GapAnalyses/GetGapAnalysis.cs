@@ -28,6 +28,7 @@ public static class GetGapAnalysis
             app.MapGet("/gap-analysis/{id:long}", async Task<Results<Ok<GapAnalysis>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(id), ct) is { } analysis ? TypedResults.Ok(analysis) : Problems.GapAnalysisNotFound(id))
                 .WithTags("Gap analyses")
-                .WithSummary("Read one content gap analysis");
+                .WithSummary("Read one content gap analysis")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -57,6 +57,7 @@ public static class UpdateGapAnalysis
                 })
                 .WithTags("Gap analyses")
                 .WithSummary("Replace every field of a content gap analysis")
+                .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesValidationProblem();
     }
 }

@@ -82,6 +82,7 @@ public static class GetActiveStrategy
                         : Problems.NotFound($"User '{user_id}' has no content strategy."))
                 .WithTags("Strategies")
                 .WithSummary("The user's active strategy, with fallbacks, through the tiered cache")
+                .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesValidationProblem();
     }
 }

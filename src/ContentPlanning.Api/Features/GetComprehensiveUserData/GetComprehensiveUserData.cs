@@ -124,6 +124,7 @@ public static class GetComprehensiveUserData
                             : $"User '{user_id}' has no content strategy {strategy_id}."))
                 .WithTags("Calendar generation")
                 .WithSummary("Everything planning needs about a user, through L1, L2 and the snapshot tier")
+                .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesValidationProblem();
     }
 

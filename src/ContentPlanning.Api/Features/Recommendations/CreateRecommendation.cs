@@ -50,6 +50,8 @@ public static class CreateRecommendation
                         TypedResults.Created($"{FeatureRegistration.RoutePrefix}/recommendations/{created.Id}", created)))
                 .WithTags("Recommendations")
                 .WithSummary("Record a content recommendation")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
                 .ProducesValidationProblem();
     }
 }

@@ -28,6 +28,7 @@ public static class DeleteRecommendation
             app.MapDelete("/recommendations/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.RecommendationNotFound(id))
                 .WithTags("Recommendations")
-                .WithSummary("Delete a content recommendation");
+                .WithSummary("Delete a content recommendation")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -28,6 +28,7 @@ public static class GetRecommendation
             app.MapGet("/recommendations/{id:long}", async Task<Results<Ok<Recommendation>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(id), ct) is { } recommendation ? TypedResults.Ok(recommendation) : Problems.RecommendationNotFound(id))
                 .WithTags("Recommendations")
-                .WithSummary("Read one content recommendation");
+                .WithSummary("Read one content recommendation")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

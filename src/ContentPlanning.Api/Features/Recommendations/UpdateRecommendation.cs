@@ -80,6 +80,8 @@ public static class UpdateRecommendation
                 })
                 .WithTags("Recommendations")
                 .WithSummary("Replace every field of a content recommendation")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
                 .ProducesValidationProblem();
     }
 }

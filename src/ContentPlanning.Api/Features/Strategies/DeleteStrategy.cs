@@ -29,6 +29,7 @@ public static class DeleteStrategy
             app.MapDelete("/strategies/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.StrategyNotFound(id))
                 .WithTags("Strategies")
-                .WithSummary("Delete a content strategy");
+                .WithSummary("Delete a content strategy")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -25,6 +25,7 @@ public static class GetStrategy
             app.MapGet("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(id), ct) is { } strategy ? TypedResults.Ok(strategy) : Problems.StrategyNotFound(id))
                 .WithTags("Strategies")
-                .WithSummary("Read one content strategy");
+                .WithSummary("Read one content strategy")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -59,6 +59,7 @@ public static class UpdateStrategy
                 })
                 .WithTags("Strategies")
                 .WithSummary("Replace every field of a content strategy")
+                .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesValidationProblem();
     }
 }

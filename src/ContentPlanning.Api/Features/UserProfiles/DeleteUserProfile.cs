@@ -28,6 +28,7 @@ public static class DeleteUserProfile
             app.MapDelete("/users/{user_id}/profile", async Task<Results<NoContent, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>
                     UserIdRules.IsValid(user_id) && await mediator.Send(new Command(user_id), ct) ? TypedResults.NoContent() : Problems.ProfileNotFound(user_id))
                 .WithTags("User profiles")
-                .WithSummary("Delete a user's onboarding profile");
+                .WithSummary("Delete a user's onboarding profile")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -31,6 +31,7 @@ public static class GetUserProfile
                         ? TypedResults.Ok(profile)
                         : Problems.ProfileNotFound(user_id))
                 .WithTags("User profiles")
-                .WithSummary("Read a user's onboarding profile");
+                .WithSummary("Read a user's onboarding profile")
+                .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -54,7 +54,10 @@ public static class FeatureRegistration
     /// <summary>Maps every discovered module under <see cref="RoutePrefix"/>.</summary>
     public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder app)
     {
+        // Any route may meet a database outage (503) or the unexpected (500); both are problem details.
         var api = app.MapGroup(RoutePrefix);
+        api.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.ProducesProblem(StatusCodes.Status500InternalServerError);
         foreach (var module in app.ServiceProvider.GetServices<IEndpointModule>())
         {
             module.AddRoutes(api);

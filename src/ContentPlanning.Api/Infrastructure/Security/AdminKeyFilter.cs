@@ -32,7 +32,8 @@ public static class AdminKeyExtensions
 {
     /// <summary>Protects every endpoint of the group or route with <see cref="AdminKeyFilter"/>.</summary>
     public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter<TBuilder, AdminKeyFilter>();
+        builder.AddEndpointFilter<TBuilder, AdminKeyFilter>()
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]));
 
     public static IServiceCollection AddAdminKey(this IServiceCollection services, IConfiguration configuration)
     {
