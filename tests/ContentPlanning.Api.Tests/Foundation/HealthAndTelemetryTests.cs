@@ -121,6 +121,43 @@ public sealed class HealthAndTelemetryTests
         Assert.That(trace.Any(s => s.Source == "Npgsql" && s.ParentSpanId == handler!.SpanId), Is.True, "the INSERT runs inside the handler span");
     }
 
+    [Test]
+    public async Task EachRequestRecordsItsDurationAndOutcome()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(string? Request, string? Outcome)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == ServiceTelemetry.Name && instrument.Name == "content_planning.request.duration")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            string? request = null, outcome = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "request") request = tag.Value as string;
+                if (tag.Key == "outcome") outcome = tag.Value as string;
+            }
+
+            seen.Add((request, outcome));
+        });
+        listener.Start();
+        using var client = Testing.CreateClient();
+
+        using var invalid = await client.PostAsJsonAsync("/api/content-planning/strategies", new { user_id = "bad id", name = "x" }, Testing.Json);
+        using var valid = await client.GetAsync("/api/content-planning/strategies?user_id=metric-user");
+
+        Assert.That(invalid.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(valid.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(seen, Does.Contain(("CreateStrategy.Command", "invalid")));
+        Assert.That(seen, Does.Contain(("ListStrategies.Query", "ok")));
+    }
+
     private static List<string> Responses(JsonElement paths, string path, string method) =>
         paths.GetProperty(path).GetProperty(method).GetProperty("responses").EnumerateObject().Select(p => p.Name).ToList();
 

@@ -4,7 +4,10 @@ using MediatR;
 
 namespace ContentPlanning.Api.Infrastructure.Features;
 
-/// <summary>Runs every MediatR request in a span named after the request type (e.g. <c>ActivateStrategy.Command</c>).</summary>
+/// <summary>
+/// Runs every MediatR request in a span named after the request type (e.g. <c>ActivateStrategy.Command</c>) and records
+/// its duration and outcome in <see cref="ServiceTelemetry.RequestDuration"/>.
+/// </summary>
 internal sealed class TracingBehavior<TRequest, TResponse> : IPipelineBehavior<TRequest, TResponse>
 {
     private static readonly string SpanName = Describe(typeof(TRequest));
@@ -12,15 +15,25 @@ internal sealed class TracingBehavior<TRequest, TResponse> : IPipelineBehavior<T
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
         using var activity = ServiceTelemetry.ActivitySource.StartActivity(SpanName);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "ok";
         try
         {
             return await next();
         }
-        catch (Exception ex) when (activity is not null)
+        catch (Exception ex)
         {
-            activity.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
-            activity.AddException(ex);
+            outcome = ex is FluentValidation.ValidationException ? "invalid" : "error";
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            activity?.AddException(ex);
             throw;
+        }
+        finally
+        {
+            ServiceTelemetry.RequestDuration.Record(
+                Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("request", SpanName),
+                new KeyValuePair<string, object?>("outcome", outcome));
         }
     }
 

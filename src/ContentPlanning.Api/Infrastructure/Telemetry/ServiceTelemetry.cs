@@ -11,4 +11,8 @@ public static class ServiceTelemetry
     public static readonly ActivitySource ActivitySource = new(Name);
 
     public static readonly Meter Meter = new(Name);
+
+    /// <summary>Duration of every MediatR request, tagged <c>request</c> (e.g. ActivateStrategy.Command) and <c>outcome</c> (ok, invalid, error).</summary>
+    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>(
+        "content_planning.request.duration", unit: "s", description: "Duration of feature requests (MediatR handlers, validation included).");
 }
