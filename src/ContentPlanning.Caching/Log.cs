@@ -35,4 +35,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Cache {CacheName}: ignoring a malformed backplane message")]
     public static partial void MalformedBackplaneMessage(ILogger logger, string cacheName);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug,
+        Message = "Cache {CacheName}: the Redis pub/sub connection is not up yet; the backplane subscription will be retried")]
+    public static partial void BackplaneNotSubscribed(ILogger logger, string cacheName);
 }

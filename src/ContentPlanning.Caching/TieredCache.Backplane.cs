@@ -35,7 +35,17 @@ internal sealed partial class TieredCache
         if (_redis is null) return;
         await _redis.Ready;
         await EnsureSubscribedAsync();
+        // The pub/sub connection may come up a moment after the command connection (then nothing was subscribed):
+        // try again while Redis answers, for a bounded time (the maintenance tick goes on trying after that).
+        var deadline = DateTime.UtcNow + SubscribeWait;
+        while (_options.BackplaneEnabled && !_subscribed && _redis.IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            await EnsureSubscribedAsync();
+        }
     }
+
+    private static readonly TimeSpan SubscribeWait = TimeSpan.FromSeconds(5);
 
     internal bool IsBackplaneSubscribed => _subscribed;
 
@@ -52,14 +62,41 @@ internal sealed partial class TieredCache
 
     private async Task SubscribeAsync(ConnectionMultiplexer multiplexer)
     {
+        var subscriber = multiplexer.GetSubscriber();
         try
         {
-            await multiplexer.GetSubscriber().SubscribeAsync(_keys.Channel, _handler);
+            await subscriber.SubscribeAsync(_keys.Channel, _handler);
+            // StackExchange.Redis 1.x: while its pub/sub connection is not up (still in its handshake after the
+            // command connection, or Redis down at start), SubscribeAsync only records the handler and completes at
+            // once. The SUBSCRIBE reaches Redis only whenever the library next revalidates its subscriptions: messages
+            // published meanwhile are lost, and another attempt would record the handler twice (every message handled
+            // twice). Only a subscription bound to a server counts; otherwise drop the record and try again.
+            if (subscriber.SubscribedEndpoint(_keys.Channel) is null)
+            {
+                ForgetLocalSubscription(subscriber);
+                Log.BackplaneNotSubscribed(_logger, Name);
+                return;
+            }
             _subscribed = true;
         }
         catch (Exception ex)
         {
+            // A retry would otherwise add the handler a second time: every message would be handled twice.
+            ForgetLocalSubscription(subscriber);
             OnRedisError("subscribe", ex);
+        }
+    }
+
+    private void ForgetLocalSubscription(ISubscriber subscriber)
+    {
+        try
+        {
+            // Removes the handler locally at once; an UNSUBSCRIBE is only sent for a subscription bound to a server.
+            subscriber.Unsubscribe(_keys.Channel, _handler, CommandFlags.FireAndForget);
+        }
+        catch (RedisException)
+        {
+            // The handler is removed before anything is sent; the connection is failing anyway.
         }
     }
 

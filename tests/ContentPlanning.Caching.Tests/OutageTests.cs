@@ -142,8 +142,35 @@ public sealed class OutageTests
         await TestRedis.Eventually(() => node.Connection.IsConnected && node.Cache.IsBackplaneSubscribed, "connected and subscribed", Reconnect);
         await TestRedis.Eventually(async () => await TestRedis.Database.KeyExistsAsync(TestRedis.EntryKey(name, "k")),
             "the write made while Redis was down was replayed", Reconnect);
+        // "Subscribed" must mean subscribed on the server: the node hears another node's messages, once each.
+        using var other = await CacheNode.StartAsync(name, TestRedis.Endpoint, o => o.BackgroundDistributedOperations = false);
+        await other.Cache.SetAsync("from-other", 2);
+        await TestRedis.Eventually(() => node.Stats.BackplaneMessagesReceived >= 1, "the node got a message from another node");
+        await other.Cache.SetAsync("from-other", 3);
+        await TestRedis.Eventually(() => node.Stats.BackplaneMessagesReceived >= 2, "the node got the second message");
 
         Assert.That(during.Value, Is.EqualTo(1));
+        Assert.That(node.Stats.BackplaneMessagesReceived, Is.EqualTo(2), "each message handled once");
+    }
+
+    [Test]
+    public async Task ANodeWhosePubSubConnectionComesUpAfterItsCommandConnectionIsSubscribedOnceReady()
+    {
+        var name = TestRedis.NewCacheName();
+        using var proxy = new TcpProxy(TestRedis.Endpoint);
+        proxy.HoldSubscriptions();
+        var starting = CacheNode.StartAsync(name, proxy.Endpoint);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        proxy.ReleaseSubscriptions();
+        using var node = await starting;
+        Assert.That(node.Connection.IsConnected && node.Cache.IsBackplaneSubscribed, Is.True, "ready: connected and subscribed");
+
+        // Ready means Redis counts the node as a subscriber: a message published right now reaches it.
+        var receivers = await TestRedis.Database.PublishAsync(TestRedis.Channel(name), "S|0|another-node|k");
+
+        Assert.That(receivers, Is.EqualTo(1), "Redis delivered the message to the node");
+        await TestRedis.Eventually(() => node.Stats.BackplaneMessagesReceived >= 1, "the node handled the message");
+        Assert.That(node.Stats.BackplaneMessagesReceived, Is.EqualTo(1), "handled once: the handler is registered once");
     }
 
     [Test]

@@ -72,6 +72,8 @@ internal static class TestRedis
 
     public static RedisKey EntryKey(string cacheName, string key) => $"cp:v1:{cacheName}:k:{key}";
 
+    public static RedisChannel Channel(string cacheName) => new($"cp:v1:{cacheName}:bp", RedisChannel.PatternMode.Literal);
+
     /// <summary>Polls until <paramref name="condition"/> holds; fails the test after <paramref name="timeout"/>.</summary>
     public static async Task Eventually(Func<Task<bool>> condition, string because, TimeSpan? timeout = null)
     {

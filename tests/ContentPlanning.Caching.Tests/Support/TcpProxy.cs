@@ -58,6 +58,23 @@ internal sealed class TcpProxy : IDisposable
     /// <summary>Connections stay open but nothing gets through: a Redis that hangs rather than refuses.</summary>
     public bool Frozen { get; set; }
 
+    private TaskCompletionSource _subscribeGate = CompletedGate();
+
+    /// <summary>
+    /// While held, a client's SUBSCRIBE commands wait in the proxy (with everything that client sends after them): the
+    /// client's pub/sub connection stays in its handshake while its command connection works.
+    /// </summary>
+    public void HoldSubscriptions() => _subscribeGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseSubscriptions() => _subscribeGate.TrySetResult();
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource();
+        gate.SetResult();
+        return gate;
+    }
+
     private void Listen(int port)
     {
         lock (_gate)
@@ -109,12 +126,12 @@ internal sealed class TcpProxy : IDisposable
                 _sockets.Add(client);
                 _sockets.Add(upstream);
             }
-            _ = PumpAsync(client, upstream);
-            _ = PumpAsync(upstream, client);
+            _ = PumpAsync(client, upstream, fromClient: true);
+            _ = PumpAsync(upstream, client, fromClient: false);
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool fromClient)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -124,6 +141,7 @@ internal sealed class TcpProxy : IDisposable
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None);
                 if (read == 0) break;
                 if (Frozen) continue;
+                if (fromClient && buffer.AsSpan(0, read).IndexOf("SUBSCRIBE"u8) >= 0) await _subscribeGate.Task;
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
             }
         }
