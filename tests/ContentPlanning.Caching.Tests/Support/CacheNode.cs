@@ -41,15 +41,6 @@ internal sealed class CacheNode : IDisposable
             .BuildServiceProvider();
         var cache = (TieredCache)services.GetRequiredService<ITieredCache>();
         await cache.WhenReadyAsync();
-        // On a loaded machine the first SUBSCRIBE can fail and be retried by the maintenance tick: a node whose Redis
-        // answers is only handed to a test once it receives backplane messages, or tests would race its subscription.
-        var connection = services.GetRequiredService<RedisConnection>();
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (connection.IsConnected && !cache.GetStatistics().BackplaneConnected && services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TieredCacheOptions>>().Value.BackplaneEnabled && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-
         return new CacheNode(services, cache, logs);
     }
 
