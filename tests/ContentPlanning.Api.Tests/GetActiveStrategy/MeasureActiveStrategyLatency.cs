@@ -53,8 +53,8 @@ public sealed class MeasureActiveStrategyLatency : DatabaseTest
         }
 
         await TestContext.Out.WriteLineAsync($"cross-node propagation over {fromResponse.Count} activations ({missed} not seen within 2 s):");
-        await TestContext.Out.WriteLineAsync($"  activate response on A -> B answers new strategy: {Describe(fromResponse)}");
-        await TestContext.Out.WriteLineAsync($"  activate request sent to A -> B answers new strategy: {Describe(fromRequest)}");
+        await TestContext.Out.WriteLineAsync($"  activate response on A -> B answers new strategy: {Latency.Describe(fromResponse, 0.9, 0.99)}");
+        await TestContext.Out.WriteLineAsync($"  activate request sent to A -> B answers new strategy: {Latency.Describe(fromRequest, 0.9, 0.99)}");
     }
 
     [Test]
@@ -89,8 +89,8 @@ public sealed class MeasureActiveStrategyLatency : DatabaseTest
                 Assert.That(Source(answer), Is.EqualTo(expectedSource));
             }
 
-            var serverSide = await ServerSpansAsync(spans, requests);
-            results.Add($"  {label}: server span {Describe(serverSide)}; in-process client {Describe(clientSide)}");
+            var serverSide = await Latency.ServerSpansAsync(spans, ServerSpan, requests);
+            results.Add($"  {label}: server span {Latency.Describe(serverSide, 0.9, 0.99)}; in-process client {Latency.Describe(clientSide, 0.9, 0.99)}");
         }
 
         await TestContext.Out.WriteLineAsync($"GET active-strategy, {requests} requests each, sequential:");
@@ -98,35 +98,5 @@ public sealed class MeasureActiveStrategyLatency : DatabaseTest
         {
             await TestContext.Out.WriteLineAsync(line);
         }
-    }
-
-    private static async Task<List<double>> ServerSpansAsync(RecentSpans spans, int expected)
-    {
-        // The server span ends just after the response is written.
-        List<double> durations = [];
-        for (var i = 0; i < 100; i++)
-        {
-            durations = spans.Snapshot().Where(s => s.Name == ServerSpan && s.Kind == "server").Select(s => s.DurationMs).ToList();
-            if (durations.Count >= expected)
-            {
-                break;
-            }
-
-            await Task.Delay(10);
-        }
-
-        return durations;
-    }
-
-    private static string Describe(List<double> values)
-    {
-        if (values.Count == 0)
-        {
-            return "no samples";
-        }
-
-        var sorted = values.Order().ToArray();
-        double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        return $"n={sorted.Length} median {At(0.5):F3} ms, p90 {At(0.9):F3} ms, p99 {At(0.99):F3} ms, max {sorted[^1]:F3} ms";
     }
 }

@@ -1,4 +1,5 @@
 using ContentPlanning.Api.Infrastructure.Telemetry;
+using ContentPlanning.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using static ContentPlanning.Api.Tests.GetComprehensiveUserData.ComprehensiveApi;
 
@@ -55,10 +56,10 @@ public sealed class MeasureComprehensiveLatency : DatabaseTest
                     Assert.That(Source(await GetAsync(client, "measured", forceRefresh: forceRefresh)), Is.EqualTo(source));
                 }
 
-                durations.AddRange(await ServerSpansAsync(spans, chunkSize));
+                durations.AddRange(await Latency.ServerSpansAsync(spans, ServerSpan, chunkSize));
             }
 
-            lines.Add($"  {label}: {Describe(durations)}");
+            lines.Add($"  {label}: {Latency.Describe(durations, 0.95, 0.99)}");
         }
 
         await TestContext.Out.WriteLineAsync($"GET comprehensive-user-data, {requests} sequential requests per tier, server span duration:");
@@ -66,35 +67,5 @@ public sealed class MeasureComprehensiveLatency : DatabaseTest
         {
             await TestContext.Out.WriteLineAsync(line);
         }
-    }
-
-    private static async Task<List<double>> ServerSpansAsync(RecentSpans spans, int expected)
-    {
-        // The server span ends just after the response is written.
-        List<double> durations = [];
-        for (var i = 0; i < 100; i++)
-        {
-            durations = spans.Snapshot().Where(s => s.Name == ServerSpan && s.Kind == "server").Select(s => s.DurationMs).ToList();
-            if (durations.Count >= expected)
-            {
-                break;
-            }
-
-            await Task.Delay(10);
-        }
-
-        return durations;
-    }
-
-    private static string Describe(List<double> values)
-    {
-        if (values.Count == 0)
-        {
-            return "no samples";
-        }
-
-        var sorted = values.Order().ToArray();
-        double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        return $"n={sorted.Length} median {At(0.5):F3} ms, p95 {At(0.95):F3} ms, p99 {At(0.99):F3} ms, max {sorted[^1]:F3} ms";
     }
 }
