@@ -13,7 +13,12 @@ namespace ContentPlanning.Api.Features.Analytics;
 /// </summary>
 public static class ListAnalyticsRecords
 {
-    public sealed record Query(string? UserId, long? StrategyId, string? Platform, int Limit, string? Cursor) : IRequest<Page<AnalyticsRecord>>;
+    public sealed record Query(string? UserId, long? StrategyId, string? Platform, int Limit, string? Cursor) : IRequest<Page<AnalyticsRecord>>, IUserScoped, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => StrategyId;
+    }
 
     internal sealed class Validator : AbstractValidator<Query>
     {
