@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ContentPlanning.Api.Infrastructure.Features;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -23,6 +24,7 @@ public static partial class AuthExtensions
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
 
+        services.AddHealthChecks().AddCheck<AuthModeHealthCheck>("auth", tags: [Health.HealthEndpoints.ReadyTag]);
         services.AddSingleton<IAuthorizationHandler, ScopeByMethodHandler>();
         services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(new ScopeByMethodRequirement()).Build());
         return services;
@@ -130,3 +132,17 @@ public sealed class CallerAccessor(IHttpContextAccessor accessor, IOptions<AuthO
 
 /// <summary>An end user's token: it may act only on <see cref="UserId"/> (null: the token names no user, so on nothing).</summary>
 public sealed record RestrictedCaller(string? UserId);
+
+/// <summary>Shows on <c>/health/ready</c> how callers are authenticated, so a node left on <c>none</c> is visible.</summary>
+internal sealed class AuthModeHealthCheck(IOptions<AuthOptions> options) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var auth = options.Value;
+        var description = auth.Disabled
+            ? "none: callers are NOT authenticated (Auth__Mode=none); only safe behind a gateway that authenticates them"
+            : string.IsNullOrWhiteSpace(auth.Authority) ? "jwt: local signing key (Auth__SigningKey)" : "jwt: OIDC authority";
+        var data = new Dictionary<string, object> { ["mode"] = auth.Disabled ? AuthOptions.NoneMode : AuthOptions.JwtMode };
+        return Task.FromResult(HealthCheckResult.Healthy(description, data));
+    }
+}
