@@ -111,4 +111,29 @@ public sealed class AuthenticationTests : DatabaseTest
 
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized);
     }
+
+    [Test]
+    public async Task TheOpenApiDocumentDeclaresTheBearerSchemeAndEachOperationsScope()
+    {
+        using var client = Testing.Factory.CreateAnonymousClient();
+        var document = await JsonAsync(await client.GetAsync("/openapi/v1.json"));
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        Assert.That(scheme.GetProperty("scheme").GetString(), Is.EqualTo("bearer"));
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .Where(p => p.Name.StartsWith(ApiRoot, StringComparison.Ordinal) && !p.Name.Contains("/test/", StringComparison.Ordinal))
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => (Path: p.Name, Method: o.Name, Operation: o.Value)))
+            .ToList();
+        Assert.That(operations, Has.Count.GreaterThanOrEqualTo(30));
+        foreach (var (path, method, operation) in operations)
+        {
+            var scopes = operation.GetProperty("security").EnumerateArray()
+                .SelectMany(r => r.EnumerateObject()).Where(r => r.Name == "Bearer")
+                .SelectMany(r => r.Value.EnumerateArray()).Select(s => s.GetString()).ToList();
+            var expected = path.Contains("/cache/", StringComparison.Ordinal) || path.Contains("/diagnostics/", StringComparison.Ordinal)
+                ? "content-planning.admin"
+                : method == "get" ? "content-planning.read" : "content-planning.write";
+            Assert.That(scopes, Is.EqualTo(new[] { expected }), $"{method} {path}");
+        }
+    }
 }

@@ -24,6 +24,7 @@ public static partial class AuthExtensions
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
 
+        services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", OpenApiSecurity.Apply);
         services.AddHealthChecks().AddCheck<AuthModeHealthCheck>("auth", tags: [Health.HealthEndpoints.ReadyTag]);
         services.AddSingleton<IAuthorizationHandler, ScopeByMethodHandler>();
         services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(new ScopeByMethodRequirement()).Build());
