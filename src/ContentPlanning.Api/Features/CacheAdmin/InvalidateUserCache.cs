@@ -1,5 +1,5 @@
-using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
 using FluentValidation;

@@ -1,6 +1,6 @@
-using ContentPlanning.Api.Infrastructure.Features;
 using System.Collections.Concurrent;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
 using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.Options;
