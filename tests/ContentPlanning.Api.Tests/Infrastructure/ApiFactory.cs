@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Infrastructure.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -25,6 +26,6 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<IEndpointModule, FaultInjectionModule>());
+        builder.ConfigureServices(services => services.AddSingleton<ICarterModule, FaultInjectionModule>());
     }
 }

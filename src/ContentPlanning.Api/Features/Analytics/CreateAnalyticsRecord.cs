@@ -1,3 +1,4 @@
+using Carter;
 using System.Text.Json.Nodes;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -54,7 +55,7 @@ public static class CreateAnalyticsRecord
                 cancellationToken);
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/analytics", async Task<Results<Created<AnalyticsRecord>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>

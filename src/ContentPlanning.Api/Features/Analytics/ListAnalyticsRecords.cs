@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -60,7 +61,7 @@ public static class ListAnalyticsRecords
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/analytics", (string? user_id, long? strategy_id, string? platform, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>

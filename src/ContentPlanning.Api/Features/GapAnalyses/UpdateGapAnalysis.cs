@@ -1,3 +1,4 @@
+using Carter;
 using System.Text.Json.Serialization;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -47,7 +48,7 @@ public static class UpdateGapAnalysis
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPut("/gap-analysis/{id:long}", async Task<Results<Ok<GapAnalysis>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
@@ -72,7 +73,7 @@ public static class GetActiveStrategy
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/users/{user_id}/active-strategy", async Task<Results<Ok<Response>, ProblemHttpResult>> (

@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
@@ -112,7 +113,7 @@ public static class GetComprehensiveUserData
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<Ok<Response>, ProblemHttpResult>> (

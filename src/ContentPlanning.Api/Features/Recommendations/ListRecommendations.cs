@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -45,7 +46,7 @@ public static class ListRecommendations
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/recommendations", (string? user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using Carter;
 using System.Text.Json.Serialization;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -70,7 +71,7 @@ public static class UpdateRecommendation
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPut("/recommendations/{id:long}", async Task<Results<Ok<Recommendation>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using Carter;
 using System.Text.Json.Serialization;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -49,7 +50,7 @@ public static class UpdateStrategy
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPut("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>
