@@ -1,5 +1,5 @@
-using Carter;
 using System.Text.Json.Serialization;
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
