@@ -26,7 +26,6 @@ if (CommandLine.IsCommand(args))
     return await CommandLine.RunAsync(app, args);
 }
 
-app.UseServerSpanEnrichment();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestBodyLimit();
@@ -34,6 +33,7 @@ app.UseRequestBodyLimit();
 app.MapOpenApi();
 app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
 app.MapHealth();
+app.MapMetrics();
 app.MapFeatures();
 
 await app.MigrateOnStartAsync();
