@@ -13,7 +13,7 @@ public sealed class MetricsAndTraceSecretsTests
     public async Task MetricsEndpointServesTheRequestDurationHistogramAndTheCacheCounters()
     {
         using var client = Testing.CreateClient();
-        using var strategies = await client.GetAsync("/api/content-planning/strategies");
+        using var strategies = await client.GetAsync("/api/content-planning/strategies?user_id=metrics-user");
         Assert.That(strategies.StatusCode, Is.EqualTo(HttpStatusCode.OK));
 
         var scrape = await client.GetStringAsync("/metrics");
@@ -51,7 +51,7 @@ public sealed class MetricsAndTraceSecretsTests
         var spans = node.Services.GetRequiredService<RecentSpans>();
         using var client = node.CreateClient();
 
-        using var response = await client.GetAsync("/api/content-planning/strategies");
+        using var response = await client.GetAsync("/api/content-planning/strategies?user_id=metrics-user");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
 
         List<SpanRecord> database = [];
