@@ -1,0 +1,54 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace ContentPlanning.Api.Tests.Foundation;
+
+/// <summary>Every series the Grafana dashboard (deploy/grafana/dashboards) queries must exist in the API's scrape output.</summary>
+public sealed partial class DashboardMetricsTests
+{
+    // The calendar slice (another branch) emits content_planning.calendar.generation.duration; until it is on main the
+    // series cannot exist. Only this one name is tolerated as missing; remove it from the set once the slice lands.
+    private static readonly HashSet<string> NotYetEmitted = ["content_planning_calendar_generation_duration_seconds_bucket"];
+
+    [Test]
+    public async Task EveryMetricTheDashboardQueriesIsScraped()
+    {
+        await Testing.ResetStateAsync();
+        using var client = Testing.CreateClient();
+        // Activity first: a request (request-duration histogram) that reads the database (Npgsql metrics).
+        using var request = await client.GetAsync("/api/content-planning/strategies?user_id=dashboard-user");
+        Assert.That(request.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        var scrape = await client.GetStringAsync("/metrics");
+        var scraped = scrape.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => SeriesName().Match(l).Value).ToHashSet();
+        var queried = DashboardExpressions().SelectMany(e => MetricName().Matches(e).Select(m => m.Value)).ToHashSet();
+
+        Assert.That(queried, Is.Not.Empty);
+        var missing = queried.Where(m => !scraped.Contains(m) && !NotYetEmitted.Contains(m)).ToList();
+        Assert.That(missing, Is.Empty, "scraped: " + string.Join(", ", scraped.Order()));
+    }
+
+    private static IEnumerable<string> DashboardExpressions()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ContentPlanning.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.That(directory, Is.Not.Null, "the repository root");
+        var file = Path.Combine(directory!.FullName, "deploy", "grafana", "dashboards", "content-planning.json");
+        using var json = JsonDocument.Parse(File.ReadAllText(file));
+        return json.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray())
+            .Select(t => t.GetProperty("expr").GetString()!)
+            .ToList();
+    }
+
+    [GeneratedRegex(@"\b[a-z][a-z0-9_]*_(?:total|bucket|count|sum)\b")]
+    private static partial Regex MetricName();
+
+    [GeneratedRegex(@"^[a-zA-Z_:][a-zA-Z0-9_:]*")]
+    private static partial Regex SeriesName();
+}
