@@ -18,6 +18,8 @@ ensure_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   pg_bin >/dev/null 2>&1 || missing+=(postgresql)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+  # The metrics round-trip test scrapes the API with a real Prometheus (it never starts as a service here).
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

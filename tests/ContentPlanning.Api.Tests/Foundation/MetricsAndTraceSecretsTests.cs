@@ -12,11 +12,20 @@ public sealed class MetricsAndTraceSecretsTests
     [Test]
     public async Task MetricsEndpointServesTheRequestDurationHistogramAndTheCacheCounters()
     {
-        using var client = Testing.CreateClient();
+        // A node of its own: each host has its own ASP.NET Core meter of the same name; when another test's node was disposed
+        // (in our runs) dropped the shared instrument from the long-lived shared node's provider too: its series vanished.
+        await using var node = new ApiFactory("node-metrics");
+        using var client = node.CreateClient();
         using var strategies = await client.GetAsync("/api/content-planning/strategies?user_id=metrics-user");
         Assert.That(strategies.StatusCode, Is.EqualTo(HttpStatusCode.OK));
 
+        // The server records the request's duration when the request ends, which may be just after the client read the answer.
         var scrape = await client.GetStringAsync("/metrics");
+        for (var i = 0; i < 50 && !scrape.Contains("http_route=\"/api/content-planning/strategies\"", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(20);
+            scrape = await client.GetStringAsync("/metrics");
+        }
 
         Assert.That(scrape, Does.Contain("http_server_request_duration_seconds_bucket{"));
         Assert.That(scrape, Does.Contain("http_route=\"/api/content-planning/strategies\""));

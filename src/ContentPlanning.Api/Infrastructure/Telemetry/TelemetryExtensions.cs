@@ -73,7 +73,8 @@ public static class TelemetryExtensions
                 metrics.AddMeter(Meters);
                 if (prometheus.Enabled)
                 {
-                    metrics.AddPrometheusExporter();
+                    // No response cache: a scrape always shows what happened up to now (scrapes are seconds apart anyway).
+                    metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 }
 
                 if (exportOtlp)
