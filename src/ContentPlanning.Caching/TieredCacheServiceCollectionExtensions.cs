@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ZiggyCreatures.Caching.Fusion.Backplane;
+using ZiggyCreatures.Caching.Fusion.Serialization;
 
 namespace ContentPlanning.Caching;
 
@@ -33,6 +35,10 @@ public static class TieredCacheServiceCollectionExtensions
         services.AddOptions<TieredCacheOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TieredCacheOptions>, TieredCacheOptionsValidator>());
         services.TryAddSingleton(sp => new RedisConnection(redisConnectionString, sp.GetRequiredService<ILogger<RedisConnection>>()));
+        // The two stand-ins for FusionCache packages missing here; each is replaced by changing its one line.
+        services.TryAddSingleton<IFusionCacheSerializer>(sp =>
+            new SystemTextJsonFusionCacheSerializer(sp.GetRequiredService<IOptions<TieredCacheOptions>>().Value.JsonSerializerOptions));
+        services.TryAddTransient<IFusionCacheBackplane, RedisPubSubFusionCacheBackplane>();
         services.TryAddSingleton<TieredCacheProvider>();
         services.TryAddSingleton<ITieredCacheProvider>(sp => sp.GetRequiredService<TieredCacheProvider>());
         services.TryAddSingleton<ITieredCache>(sp =>
