@@ -30,6 +30,12 @@ public sealed class RedisConnection : IDisposable
     /// <summary>True when the command connection is up.</summary>
     public bool IsConnected => _multiplexer is { IsValueCreated: true, Value.IsCompletedSuccessfully: true } m && m.Value.Result.IsConnected;
 
+    /// <summary>
+    /// The pub/sub socket came back: backplane messages sent meanwhile were lost, so every L1 that relied on them must
+    /// stop trusting its entries.
+    /// </summary>
+    public event Action? SubscriptionRestored;
+
     /// <summary>The shared multiplexer (created on first use); throws when no Redis is configured.</summary>
     public Task<IConnectionMultiplexer> GetMultiplexerAsync() =>
         _multiplexer?.Value ?? throw new InvalidOperationException("No Redis connection string is configured.");
@@ -38,7 +44,11 @@ public sealed class RedisConnection : IDisposable
     {
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         multiplexer.ConnectionFailed += (_, e) => Log.ConnectionLost(_logger, e.FailureType.ToString(), e.EndPoint?.ToString() ?? "?", e.Exception);
-        multiplexer.ConnectionRestored += (_, e) => Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+            if (e.ConnectionType == ConnectionType.Subscription) SubscriptionRestored?.Invoke();
+        };
         return multiplexer;
     }
 

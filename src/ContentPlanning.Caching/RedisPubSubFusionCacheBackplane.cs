@@ -15,6 +15,7 @@ namespace ContentPlanning.Caching;
 public sealed class RedisPubSubFusionCacheBackplane(RedisConnection redis, ILogger<RedisPubSubFusionCacheBackplane> logger)
     : IFusionCacheBackplane
 {
+    private const string InternalKeyMarker = "__fc:";
     private readonly object _gate = new();
     private BackplaneSubscriptionOptions? _subscription;
     private RedisChannel _channel;
@@ -92,6 +93,14 @@ public sealed class RedisPubSubFusionCacheBackplane(RedisConnection redis, ILogg
         try
         {
             message = BackplaneMessage.FromByteArray((byte[])value!);
+            // FusionCache answers "set" by re-reading the entry from L2 into L1 at once: one Redis round trip per
+            // message per node, mostly for entries nobody reads again there. Handled as "expire", the old value
+            // stays as a fail-safe fallback and the next read (if any) fetches the new one from L2.
+            // FusionCache's own markers (clear, remove-by-tag: keys with "__fc:") must be re-read: that is how a node learns of them.
+            if (message.Action == BackplaneMessageAction.EntrySet && message.CacheKey is { } key && !key.Contains(InternalKeyMarker, StringComparison.Ordinal))
+            {
+                message = BackplaneMessage.CreateForEntryExpire(message.SourceId!, key, message.Timestamp);
+            }
         }
         catch (Exception ex)
         {

@@ -63,6 +63,11 @@ internal sealed class TieredCacheProvider(IOptions<TieredCacheOptions> options, 
             }
         }
 
+        // FusionCache replays what this node failed to send, but cannot know what it failed to hear: after the pub/sub
+        // socket was down, drop L1 (L2 still holds every value, fail-safe included), so no invalidation missed while
+        // cut off lets an old value be served as fresh.
+        if (redis.IsConfigured) redis.SubscriptionRestored += memory.Clear;
+
         var cache = new FusionTieredCache(fusion, memory, o,
             distributedAvailable: () => redis.IsConnected,
             backplaneConnected: () => ours?.IsSubscribed ?? (redis.IsConfigured && o.BackplaneEnabled && redis.IsConnected));

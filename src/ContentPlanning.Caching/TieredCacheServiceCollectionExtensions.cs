@@ -51,11 +51,12 @@ public static class TieredCacheServiceCollectionExtensions
 /// <summary>Connects Redis and creates the default cache when the host starts, and says so once if there is no Redis.</summary>
 internal sealed class TieredCacheStartup(RedisConnection redis, ITieredCache cache, ILogger<TieredCacheStartup> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!redis.IsConfigured) Log.MemoryOnly(logger);
+        // One connect attempt before serving (abortConnect=false: a Redis that is down costs one connect timeout at most).
+        else await redis.GetMultiplexerAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _ = cache.Name;
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
