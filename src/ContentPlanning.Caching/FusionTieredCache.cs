@@ -83,8 +83,10 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
             var probe = await _fusion.TryGetAsync<CacheEnvelope<T>>(key, mapped.MemoryOnly, cancellationToken).ConfigureAwait(false);
             if (probe.HasValue && probe.Value is { } hit && !EagerRefreshDue(hit, opts))
             {
+                Interlocked.Increment(ref _memoryHits);
                 return Result(hit, CacheSource.Memory, forcedStale: false);
             }
+            Interlocked.Increment(ref _memoryMisses);
         }
 
         var call = new FactoryCall<TState, T>(this, key, state, factory, opts, tags);
@@ -106,7 +108,12 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
             throw new FactoryTimeoutException($"The cache factory for key {key} timed out.", ex);
         }
 
-        if (ReferenceEquals(envelope, call.Produced)) return Result(envelope, CacheSource.Factory, forcedStale: false);
+        if (ReferenceEquals(envelope, call.Produced))
+        {
+            Interlocked.Increment(ref _distributedMisses);
+            return Result(envelope, CacheSource.Factory, forcedStale: false);
+        }
+        Interlocked.Increment(ref _distributedHits);
         return Result(envelope, CacheSource.Distributed, forcedStale: call.Started);
     }
 
@@ -116,10 +123,21 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
         if (!(options ?? _defaults).SkipMemoryCache)
         {
             var probe = await _fusion.TryGetAsync<CacheEnvelope<T>>(key, mapped.MemoryOnly, cancellationToken).ConfigureAwait(false);
-            if (probe.HasValue && probe.Value is { } hit) return Result(hit, CacheSource.Memory, forcedStale: false);
+            if (probe.HasValue && probe.Value is { } hit)
+            {
+                Interlocked.Increment(ref _memoryHits);
+                return Result(hit, CacheSource.Memory, forcedStale: false);
+            }
+            Interlocked.Increment(ref _memoryMisses);
         }
         var found = await _fusion.TryGetAsync<CacheEnvelope<T>>(key, mapped.Full, cancellationToken).ConfigureAwait(false);
-        return found.HasValue && found.Value is { } value ? Result(value, CacheSource.Distributed, forcedStale: false) : CacheResult<T>.Miss;
+        if (found.HasValue && found.Value is { } value)
+        {
+            Interlocked.Increment(ref _distributedHits);
+            return Result(value, CacheSource.Distributed, forcedStale: false);
+        }
+        Interlocked.Increment(ref _distributedMisses);
+        return CacheResult<T>.Miss;
     }
 
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, IReadOnlyCollection<string>? tags = null,
@@ -219,10 +237,8 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     private void Subscribe(IFusionCache fusion)
     {
         var events = fusion.Events;
-        events.Memory.Hit += (_, _) => Interlocked.Increment(ref _memoryHits);
-        events.Memory.Miss += (_, _) => Interlocked.Increment(ref _memoryMisses);
-        events.Distributed.Hit += (_, _) => Interlocked.Increment(ref _distributedHits);
-        events.Distributed.Miss += (_, _) => Interlocked.Increment(ref _distributedMisses);
+        // Hits and misses are counted per caller's read above, not from FusionCache's events: those also count its
+        // internal reads (tag and clear markers, the L1 probe), which would make one user read look like five.
         events.Distributed.CircuitBreakerChange += (_, e) =>
         {
             if (e.IsClosed) return;
