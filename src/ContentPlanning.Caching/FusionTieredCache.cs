@@ -31,7 +31,8 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     {
         _fusion = fusion;
         _memory = memory;
-        _time = options.TimeProvider;
+        // FusionCache keeps its own clock (the system one): the envelope stamps must agree with it.
+        _time = TimeProvider.System;
         _defaults = options.ToEntryOptions();
         _distributedAvailable = distributedAvailable;
         _backplaneConnected = backplaneConnected;
@@ -50,7 +51,7 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
 
     internal bool IsBackplaneSubscribed => _backplaneConnected();
 
-    internal CacheEntryOptions DefaultEntryOptions => _defaults;
+    public CacheEntryOptions DefaultEntryOptions => _defaults;
 
     public ValueTask<CacheResult<T>> GetOrSetAsync<T>(
         string key,

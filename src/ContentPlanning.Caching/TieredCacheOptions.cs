@@ -65,9 +65,6 @@ public sealed class TieredCacheOptions
     /// <summary>Serializer settings for values in L2. Settable in code only.</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Clock of every expiry decision. Settable in code only; tests use a fake.</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-
     internal CacheEntryOptions ToEntryOptions() => new()
     {
         Duration = Duration,
