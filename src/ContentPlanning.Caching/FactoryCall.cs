@@ -30,6 +30,8 @@ internal sealed class FactoryCall<TState, T>(
     {
         var stale = ctx.HasStaleValue ? ctx.StaleValue.Value : null;
         var envelope = await ProduceAsync(stale, ct).ConfigureAwait(false);
+        // Charged by its approximate byte size, whatever the options say (Cache__MemorySizeLimit is a byte budget).
+        ctx.Options.Size = cache.ApproximateSize(envelope);
         if (!ReferenceEquals(_effective, _options))
         {
             // The factory adapted its options (e.g. a short Duration for "not found"): apply them to this entry only.
@@ -40,7 +42,6 @@ internal sealed class FactoryCall<TState, T>(
             adapted.IsFailSafeEnabled = wanted.IsFailSafeEnabled;
             adapted.FailSafeMaxDuration = wanted.FailSafeMaxDuration;
             adapted.JitterMaxDuration = wanted.JitterMaxDuration;
-            adapted.Size = wanted.Size;
             adapted.SkipDistributedCacheWrite = wanted.SkipDistributedCacheWrite;
         }
         if (EffectiveTags is { } extra && !ReferenceEquals(extra, tags)) ctx.Tags = [.. extra];

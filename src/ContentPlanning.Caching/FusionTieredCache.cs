@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -21,6 +22,7 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     private readonly TimeSpan _distributedTimeout;
     private readonly bool _backgroundDistributed;
     private readonly bool _backplaneEnabled;
+    private readonly JsonSerializerOptions _json;
 
     private long _memoryHits, _memoryMisses, _distributedHits, _distributedMisses, _distributedErrors;
     private long _backplaneSent, _backplaneReceived, _factoryExecutions, _factoryErrors, _factoryTimeouts;
@@ -40,6 +42,7 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
         _backgroundDistributed = options.BackgroundDistributedOperations;
         _backplaneEnabled = options.BackplaneEnabled;
         NodeId = options.NodeId;
+        _json = options.JsonSerializerOptions;
         Subscribe(fusion);
     }
 
@@ -48,6 +51,9 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     internal string NodeId { get; }
 
     internal IFusionCache Fusion => _fusion;
+
+    /// <summary>Bytes charged against the L1 budget right now.</summary>
+    internal long MemoryBytes => _memory.GetCurrentStatistics()?.CurrentEstimatedSize ?? 0;
 
     internal bool IsBackplaneSubscribed => _backplaneConnected();
 
@@ -98,7 +104,9 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
             {
                 // A forced refresh: run the factory, store and publish its value; FusionCache has no "skip read" on GetOrSet.
                 envelope = await call.RunForcedAsync(cancellationToken).ConfigureAwait(false);
-                await _fusion.SetAsync(key, envelope, call.EffectiveOptions, call.EffectiveTags, cancellationToken).ConfigureAwait(false);
+                var forced = call.EffectiveOptions.Duplicate();
+                forced.Size = ApproximateSize(envelope);
+                await _fusion.SetAsync(key, envelope, forced, call.EffectiveTags, cancellationToken).ConfigureAwait(false);
                 return Result(envelope, CacheSource.Factory, forcedStale: false);
             }
             envelope = await _fusion.GetOrSetAsync<CacheEnvelope<T>>(key, call.RunAsync, default, mapped.Full, tags, cancellationToken)
@@ -145,7 +153,10 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
         CancellationToken cancellationToken = default)
     {
         var opts = options ?? _defaults;
-        return _fusion.SetAsync(key, Wrap(value, opts), Map(opts).Full, tags, cancellationToken);
+        var envelope = Wrap(value, opts);
+        var fusionOptions = Map(opts).Full.Duplicate();
+        fusionOptions.Size = ApproximateSize(envelope);
+        return _fusion.SetAsync(key, envelope, fusionOptions, tags, cancellationToken);
     }
 
     public ValueTask RemoveAsync(string key, CacheEntryOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -201,6 +212,14 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
         var now = _time.GetUtcNow().UtcTicks;
         return new CacheEnvelope<T> { Value = value, CachedAt = now, FreshUntil = now + opts.Duration.Ticks + opts.JitterMaxDuration.Ticks };
     }
+
+    /// <summary>
+    /// What an entry is charged against <c>Cache__MemorySizeLimit</c> (bytes): its UTF-8 JSON length, the same bytes L2
+    /// holds. One serialization per factory run or Set, never on a hit; the heap cost of the object graph is a small
+    /// multiple of it (README). FusionCache keeps the size in the L2 entry's metadata, so an L1 copy made from L2 is
+    /// charged the same.
+    /// </summary>
+    internal long ApproximateSize<T>(CacheEnvelope<T> envelope) => Math.Max(1, JsonSerializer.SerializeToUtf8Bytes(envelope, _json).LongLength);
 
     internal MappedOptions Map(CacheEntryOptions opts) => _mapped.GetValue(opts, o => new MappedOptions(ToFusion(o)));
 

@@ -31,7 +31,7 @@ internal sealed class TieredCacheProvider(IOptions<TieredCacheOptions> options, 
     private FusionTieredCache Create(string name)
     {
         var o = options.Value;
-        var memory = new MemoryCache(new MemoryCacheOptions { SizeLimit = o.MemorySizeLimit });
+        var memory = new MemoryCache(new MemoryCacheOptions { SizeLimit = o.MemorySizeLimit, TrackStatistics = true });
         var fusionOptions = new FusionCacheOptions
         {
             CacheName = name,

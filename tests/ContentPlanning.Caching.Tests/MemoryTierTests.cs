@@ -30,13 +30,26 @@ public sealed class MemoryTierTests
     }
 
     [Test]
-    public async Task TheMemorySizeLimitBoundsL1()
+    public async Task TheMemorySizeLimitIsAByteBudgetThatEntriesFilledByAFactoryAndFromL2Respect()
     {
-        using var node = await CacheNode.StartAsync(TestRedis.NewCacheName(), redis: null, o => o.MemorySizeLimit = 10);
+        const long budget = 100_000;
+        var name = TestRedis.NewCacheName();
+        using var writer = await CacheNode.StartAsync(name, TestRedis.Endpoint, o => o.BackgroundDistributedOperations = false);
+        using var node = await CacheNode.StartAsync(name, TestRedis.Endpoint, o => o.MemorySizeLimit = budget);
+        var tenKilobytes = new string('x', 10_000);
 
-        for (var i = 0; i < 50; i++) await node.Cache.SetAsync($"k{i}", i);
+        for (var i = 0; i < 30; i++) await node.Cache.GetOrSetAsync<string>($"f{i}", (_, _) => Task.FromResult(tenKilobytes));
+        var afterFactory = (node.Cache.MemoryBytes, node.Stats.MemoryEntries);
+        for (var i = 0; i < 30; i++) await writer.Cache.SetAsync($"l2-{i}", tenKilobytes);
+        node.Cache.ClearMemory();
+        for (var i = 0; i < 30; i++) await node.Cache.GetOrSetAsync<string>($"l2-{i}", (_, _) => Task.FromResult("factory"));
+        var afterL2 = (node.Cache.MemoryBytes, node.Stats.MemoryEntries);
 
-        Assert.That(node.Stats.MemoryEntries, Is.LessThanOrEqualTo(10));
+        // 30 entries of ~10 kB each are 300 kB: a count-based limit would keep them all.
+        Assert.That(afterFactory.MemoryBytes, Is.InRange(10_000, budget));
+        Assert.That(afterFactory.MemoryEntries, Is.LessThanOrEqualTo(10));
+        Assert.That(afterL2.MemoryBytes, Is.InRange(10_000, budget), "an L1 copy of an L2 entry is charged its bytes too");
+        Assert.That(afterL2.MemoryEntries, Is.LessThanOrEqualTo(12));
     }
 
     [Test]
