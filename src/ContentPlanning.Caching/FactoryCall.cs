@@ -61,6 +61,7 @@ internal sealed class FactoryCall<TState, T>(
         if (context.Tags is { Count: > 0 } more) EffectiveTags = tags is null ? more : [.. tags, .. more];
         var envelope = cache.Wrap(value, _effective);
         Produced = envelope;
+        cache.NoteWrite(key);
         return envelope;
     }
 }

@@ -24,6 +24,10 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     private readonly bool _backplaneEnabled;
     private readonly JsonSerializerOptions _json;
 
+    // L1 keys (FusionCache's: name prefix + key) this node wrote while Redis was unreachable: FusionCache's
+    // auto-recovery copies them from L1 to L2 after the reconnect, so the reconnect must not drop them from L1.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _writtenDuringOutage = new(StringComparer.Ordinal);
+
     private long _memoryHits, _memoryMisses, _distributedHits, _distributedMisses, _distributedErrors;
     private long _backplaneSent, _backplaneReceived, _factoryExecutions, _factoryErrors, _factoryTimeouts;
     private long _failSafeActivations, _eagerRefreshes, _circuitBreakerOpenings;
@@ -154,6 +158,7 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     {
         var opts = options ?? _defaults;
         var envelope = Wrap(value, opts);
+        NoteWrite(key);
         var fusionOptions = Map(opts).Full.Duplicate();
         fusionOptions.Size = ApproximateSize(envelope);
         return _fusion.SetAsync(key, envelope, fusionOptions, tags, cancellationToken);
@@ -165,11 +170,41 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     public ValueTask ExpireAsync(string key, CacheEntryOptions? options = null, CancellationToken cancellationToken = default) =>
         _fusion.ExpireAsync(key, Map(options ?? _defaults).Full, cancellationToken);
 
-    public ValueTask RemoveByTagAsync(string tag, CacheEntryOptions? options = null, CancellationToken cancellationToken = default) =>
-        _fusion.RemoveByTagAsync(tag, Map(options ?? _defaults).Full, cancellationToken);
+    public ValueTask RemoveByTagAsync(string tag, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        NoteWrite(TagMarkerPrefix + tag);
+        return _fusion.RemoveByTagAsync(tag, Map(options ?? _defaults).Full, cancellationToken);
+    }
 
-    public ValueTask ClearAsync(CacheEntryOptions? options = null, CancellationToken cancellationToken = default) =>
-        _fusion.ClearAsync(allowFailSafe: false, Map(options ?? _defaults).Full, cancellationToken);
+    public ValueTask ClearAsync(CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        NoteWrite(TagMarkerPrefix + "!");
+        return _fusion.ClearAsync(allowFailSafe: false, Map(options ?? _defaults).Full, cancellationToken);
+    }
+
+    /// <summary>FusionCache's tag markers ("!" is the clear marker), as keys under the cache prefix.</summary>
+    private const string TagMarkerPrefix = "__fc:t:";
+
+    internal void NoteWrite(string key)
+    {
+        if (!_distributedAvailable()) _writtenDuringOutage.TryAdd(Name + ":" + key, 0);
+    }
+
+    /// <summary>
+    /// After the pub/sub socket was down, messages from other nodes may have been missed: drop every L1 entry (and tag
+    /// marker) except what this node wrote meanwhile, which auto-recovery still has to copy to L2. L2 keeps every
+    /// value, fail-safe included, so the next read re-validates against it.
+    /// </summary>
+    internal void DropMemoryAfterReconnect()
+    {
+        var keep = _writtenDuringOutage.Keys.ToHashSet(StringComparer.Ordinal);
+        _writtenDuringOutage.Clear();
+        foreach (var key in _memory.Keys)
+        {
+            if (key is string k && keep.Contains(k)) continue;
+            _memory.Remove(key);
+        }
+    }
 
     public void ClearMemory() => _memory.Clear();
 

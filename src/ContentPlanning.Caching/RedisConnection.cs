@@ -12,6 +12,7 @@ public sealed class RedisConnection : IDisposable
 {
     private readonly ILogger _logger;
     private readonly Lazy<Task<IConnectionMultiplexer>>? _multiplexer;
+    private int _wasDown;
 
     /// <param name="connectionString">StackExchange.Redis configuration string; null or empty means no Redis (L1-only).</param>
     public RedisConnection(string? connectionString, ILogger<RedisConnection> logger)
@@ -20,6 +21,10 @@ public sealed class RedisConnection : IDisposable
         if (string.IsNullOrWhiteSpace(connectionString)) return;
         var configuration = ConfigurationOptions.Parse(connectionString);
         configuration.AbortOnConnectFail = false;
+        // While disconnected, fail a command at once instead of queueing it until the reconnect or its timeout: the
+        // cache then falls back (L1, factory, fail-safe) and FusionCache's circuit breaker opens, instead of every
+        // caller waiting out the L2 timeout.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
         IsConfigured = true;
         _multiplexer = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(configuration));
     }
@@ -43,11 +48,16 @@ public sealed class RedisConnection : IDisposable
     private async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration)
     {
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-        multiplexer.ConnectionFailed += (_, e) => Log.ConnectionLost(_logger, e.FailureType.ToString(), e.EndPoint?.ToString() ?? "?", e.Exception);
+        multiplexer.ConnectionFailed += (_, e) =>
+        {
+            Volatile.Write(ref _wasDown, 1);
+            Log.ConnectionLost(_logger, e.FailureType.ToString(), e.EndPoint?.ToString() ?? "?", e.Exception);
+        };
         multiplexer.ConnectionRestored += (_, e) =>
         {
             Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
-            if (e.ConnectionType == ConnectionType.Subscription) SubscriptionRestored?.Invoke();
+            // Once per outage, on the first socket back (with RESP3, pub/sub shares the interactive connection).
+            if (Interlocked.Exchange(ref _wasDown, 0) == 1) SubscriptionRestored?.Invoke();
         };
         return multiplexer;
     }

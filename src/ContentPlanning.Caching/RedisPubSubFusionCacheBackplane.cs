@@ -124,7 +124,7 @@ public sealed class RedisPubSubFusionCacheBackplane(RedisConnection redis, ILogg
 
     private void OnRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.ConnectionType != ConnectionType.Subscription) return;
+        // RESP3 carries pub/sub on the interactive connection: either one coming back is a reconnect of the backplane.
         _subscription?.ConnectHandler?.Invoke(new BackplaneConnectionInfo(true));
     }
 }

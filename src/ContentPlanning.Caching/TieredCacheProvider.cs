@@ -44,7 +44,14 @@ internal sealed class TieredCacheProvider(IOptions<TieredCacheOptions> options, 
             WaitForInitialBackplaneSubscribe = true,
             DefaultEntryOptions = FusionTieredCache.ToFusion(o.ToEntryOptions(), o),
         };
-        fusionOptions.TagsDefaultEntryOptions.Duration = o.MarkerRetention;
+        // Tag and clear markers are read on L1 misses of the entries they guard (the clear marker on every read until
+        // it is in L1): bound their L2 reads like every other, or a hung Redis holds a read for SE.Redis's 5 s timeout.
+        var markers = fusionOptions.TagsDefaultEntryOptions;
+        markers.Duration = o.MarkerRetention;
+        markers.DistributedCacheSoftTimeout = o.DistributedOperationTimeout;
+        markers.DistributedCacheHardTimeout = o.DistributedOperationTimeout;
+        markers.AllowBackgroundDistributedCacheOperations = o.BackgroundDistributedOperations;
+        markers.AllowBackgroundBackplaneOperations = o.BackgroundDistributedOperations;
         var fusion = new FusionCache(Options.Create(fusionOptions), memory, loggerFactory.CreateLogger<FusionCache>());
 
         RedisPubSubFusionCacheBackplane? ours = null;
@@ -63,14 +70,11 @@ internal sealed class TieredCacheProvider(IOptions<TieredCacheOptions> options, 
             }
         }
 
-        // FusionCache replays what this node failed to send, but cannot know what it failed to hear: after the pub/sub
-        // socket was down, drop L1 (L2 still holds every value, fail-safe included), so no invalidation missed while
-        // cut off lets an old value be served as fresh.
-        if (redis.IsConfigured) redis.SubscriptionRestored += memory.Clear;
-
         var cache = new FusionTieredCache(fusion, memory, o,
             distributedAvailable: () => redis.IsConnected,
             backplaneConnected: () => ours?.IsSubscribed ?? (redis.IsConfigured && o.BackplaneEnabled && redis.IsConnected));
+        // FusionCache replays what this node failed to send, but cannot know what it failed to hear: see DropMemoryAfterReconnect.
+        if (redis.IsConfigured) redis.SubscriptionRestored += cache.DropMemoryAfterReconnect;
         return cache;
     }
 
