@@ -123,6 +123,72 @@ public sealed class FailSafeAndProvenanceTests
     }
 
     [Test]
+    public async Task AnEntryExpiresAfterItsDurationAndAFactoryCanShortenItsOwnEntryOnly()
+    {
+        using var node = await Node(TestRedis.NewCacheName(), configure: o => o.Duration = TimeSpan.FromMinutes(1));
+        await node.Cache.GetOrSetAsync<string>("short", (ctx, _) =>
+        {
+            ctx.Options = ctx.Options with { Duration = Short, FailSafeMaxDuration = Short };
+            return Task.FromResult("s");
+        });
+        await node.Cache.GetOrSetAsync<string>("long", (_, _) => Task.FromResult("l"));
+        await Task.Delay(Short * 2);
+
+        var shortAgain = await node.Cache.GetOrSetAsync<string>("short", (_, _) => Task.FromResult("s2"));
+        var longAgain = await node.Cache.GetOrSetAsync<string>("long", (_, _) => Task.FromResult("l2"));
+
+        Assert.That((shortAgain.Value, shortAgain.Source), Is.EqualTo(("s2", CacheSource.Factory)));
+        Assert.That((longAgain.Value, longAgain.Source), Is.EqualTo(("l", CacheSource.Memory)));
+    }
+
+    [Test]
+    public async Task AValuePastItsFailSafeMaxDurationIsNotServed()
+    {
+        using var node = await Node(TestRedis.NewCacheName(), configure: o => o.FailSafeMaxDuration = Short);
+        await node.Cache.GetOrSetAsync<string>("k", (_, _) => Task.FromResult("old"));
+        await Task.Delay(Short * 3);
+
+        Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await node.Cache.GetOrSetAsync<string>("k", (_, _) => throw new InvalidOperationException("db down")));
+    }
+
+    [Test]
+    public async Task AHardTimeoutWithAStaleValueServesItByFailSafe()
+    {
+        using var node = await Node(TestRedis.NewCacheName(), configure: o => o.FactoryHardTimeout = TimeSpan.FromMilliseconds(100));
+        await node.Cache.GetOrSetAsync<string>("k", (_, _) => Task.FromResult("old"));
+        await Task.Delay(Short * 2);
+
+        var served = await node.Cache.GetOrSetAsync<string>("k", async (_, _) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None);
+            return "late";
+        });
+
+        Assert.That((served.Value, served.IsStale), Is.EqualTo(("old", true)));
+    }
+
+    [Test]
+    public async Task EagerRefreshAnswersTheCachedValueAndRefreshesInTheBackground()
+    {
+        using var node = await Node(TestRedis.NewCacheName(), configure: o =>
+        {
+            o.Duration = TimeSpan.FromSeconds(2);
+            o.EagerRefreshThreshold = 0.25f;
+        });
+        var runs = 0;
+        Task<string> Factory(FactoryContext<string> _, CancellationToken __) => Task.FromResult($"v{Interlocked.Increment(ref runs)}");
+        await node.Cache.GetOrSetAsync<string>("k", Factory);
+        await Task.Delay(TimeSpan.FromMilliseconds(800));
+
+        var eager = await node.Cache.GetOrSetAsync<string>("k", Factory);
+        await TestRedis.Eventually(() => Volatile.Read(ref runs) == 2, "the background refresh ran");
+        await TestRedis.Eventually(async () => (await node.Cache.TryGetAsync<string>("k")).Value == "v2", "the refreshed value is cached");
+
+        Assert.That((eager.Value, eager.IsStale), Is.EqualTo(("v1", false)));
+    }
+
+    [Test]
     public void TheSerializerWritesTheServicesJsonAndReadsItBack()
     {
         var serializer = new SystemTextJsonFusionCacheSerializer(new JsonSerializerOptions(JsonSerializerDefaults.Web)
