@@ -1,5 +1,6 @@
 using System.Net;
 using ContentPlanning.Api.Tests.Infrastructure;
+using ContentPlanning.Caching.Tests.Support;
 using StackExchange.Redis;
 using static ContentPlanning.Api.Tests.Strategies.StrategyApi;
 
@@ -79,6 +80,42 @@ public sealed class CacheSettingsTests : DatabaseTest
         {
             var ttl = await Redis.Value.GetDatabase().KeyTimeToLiveAsync(key);
             Assert.That(ttl, Is.Not.Null.And.LessThanOrEqualTo(TimeSpan.FromSeconds(31)), $"{key} outlives the 30 s not-found entry");
+        }
+    }
+
+    [Test]
+    public async Task CacheIsFailSafeEnabledFalseMeansNoStaleAnswerWhenPostgresIsDown()
+    {
+        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString);
+        using var proxy = new TcpProxy($"{postgres.Host}:{postgres.Port}");
+        postgres.Host = "127.0.0.1";
+        postgres.Port = proxy.Port;
+        postgres.Pooling = false;
+        postgres.Timeout = 3;
+        await using var node = new ApiFactory("node-no-failsafe", new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = postgres.ConnectionString,
+            ["Database:MigrateOnStart"] = "false",
+            ["Cache:Name"] = "nofs-" + Guid.NewGuid().ToString("N")[..8],
+            ["Cache:Duration"] = "00:00:01",
+            ["Cache:DistributedCacheDuration"] = "00:00:01",
+            ["Cache:IsFailSafeEnabled"] = "false",
+        });
+        using var client = node.CreateClient();
+        await CreateIdAsync(client, "user-1", "No fail-safe");
+        await GetActiveAsync(client, "user-1");
+        await Task.Delay(TimeSpan.FromMilliseconds(1500));
+
+        proxy.Cut();
+        try
+        {
+            using var answer = await client.GetAsync(ActiveStrategy("user-1"));
+            Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable),
+                "Cache__IsFailSafeEnabled=false: an expired value is not served when the database is down: " + await answer.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            proxy.Restore();
         }
     }
 }
