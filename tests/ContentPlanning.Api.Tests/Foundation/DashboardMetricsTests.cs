@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ContentPlanning.Api.Tests.Infrastructure;
+using ContentPlanning.Caching;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContentPlanning.Api.Tests.Foundation;
 
@@ -10,19 +12,33 @@ public sealed partial class DashboardMetricsTests
 {
     // The calendar slice (another branch) emits content_planning.calendar.generation.duration; until it is on main the
     // series cannot exist. Only this one name is tolerated as missing; remove it from the set once the slice lands.
-    private static readonly HashSet<string> NotYetEmitted = ["content_planning_calendar_generation_duration_seconds_bucket"];
+    // FusionCache reports a fail-safe activation only when a factory fails with a stale value at hand (covered by the cache
+    // tests); its counter appears after the first one, so it is tolerated here too.
+    private static readonly HashSet<string> NotYetEmitted =
+        ["content_planning_calendar_generation_duration_seconds_bucket", "fusioncache_failsafe_activate_total"];
 
     [Test]
     public async Task EveryMetricTheDashboardQueriesIsScraped()
     {
         await Testing.ResetStateAsync();
         // A node of its own: each host has its own ASP.NET Core meter of the same name; when another test's node was disposed
-        // (in our runs) dropped the shared instrument from the long-lived shared node's provider too: its series vanished.
+        // the SDK (in our runs) dropped the shared instrument from the long-lived shared node's provider too: its series vanished.
         await using var node = new ApiFactory("node-dashboard");
         using var client = node.CreateClient();
-        // Activity first: a request (request-duration histogram) that reads the database (Npgsql metrics).
+        // Activity first: requests (request-duration histogram) reading the database (Npgsql metrics) and the cache:
+        // a miss in both tiers, an L1 hit, then with L1 emptied an L2 hit (a user without strategies is cached as not found).
         using var request = await client.GetAsync("/api/content-planning/strategies?user_id=dashboard-user");
         Assert.That(request.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        for (var i = 0; i < 3; i++)
+        {
+            if (i == 2)
+            {
+                node.Services.GetRequiredService<ITieredCache>().ClearMemory();
+            }
+
+            using var read = await client.GetAsync("/api/content-planning/users/dashboard-user/active-strategy");
+            Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
 
         var queried = DashboardExpressions().SelectMany(e => MetricName().Matches(e).Select(m => m.Value)).ToHashSet();
         Assert.That(queried, Is.Not.Empty);

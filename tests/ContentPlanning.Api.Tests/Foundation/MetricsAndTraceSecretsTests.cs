@@ -13,11 +13,17 @@ public sealed class MetricsAndTraceSecretsTests
     public async Task MetricsEndpointServesTheRequestDurationHistogramAndTheCacheCounters()
     {
         // A node of its own: each host has its own ASP.NET Core meter of the same name; when another test's node was disposed
-        // (in our runs) dropped the shared instrument from the long-lived shared node's provider too: its series vanished.
+        // the SDK (in our runs) dropped the shared instrument from the long-lived shared node's provider too: its series vanished.
         await using var node = new ApiFactory("node-metrics");
         using var client = node.CreateClient();
         using var strategies = await client.GetAsync("/api/content-planning/strategies?user_id=metrics-user");
         Assert.That(strategies.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        for (var i = 0; i < 2; i++)
+        {
+            // A user without strategies is cached as not found: a miss, then an L1 hit.
+            using var read = await client.GetAsync("/api/content-planning/users/metrics-user/active-strategy");
+            Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
 
         // The server records the request's duration when the request ends, which may be just after the client read the answer.
         var scrape = await client.GetStringAsync("/metrics");
@@ -29,8 +35,8 @@ public sealed class MetricsAndTraceSecretsTests
 
         Assert.That(scrape, Does.Contain("http_server_request_duration_seconds_bucket{"));
         Assert.That(scrape, Does.Contain("http_route=\"/api/content-planning/strategies\""));
-        Assert.That(scrape, Does.Contain("cache_memory_hits_total"));
-        Assert.That(scrape, Does.Contain("cache_memory_misses_total"));
+        Assert.That(scrape, Does.Contain("fusioncache_memory_hit_total"));
+        Assert.That(scrape, Does.Contain("fusioncache_memory_miss_total"));
     }
 
     [Test]

@@ -24,6 +24,13 @@ public sealed class PrometheusRoundTripTests
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
 
+        // A user without strategies is cached as not found: the second read is an L1 hit.
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await client.GetAsync("/api/content-planning/users/prometheus-user/active-strategy");
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
+
         var data = TestEnvironment.PrometheusData;
         if (Directory.Exists(data))
         {
@@ -53,10 +60,10 @@ public sealed class PrometheusRoundTripTests
         {
             using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{TestEnvironment.PrometheusPort}") };
             var requests = await QueryUntilPresentAsync(api, $"sum(http_server_request_duration_seconds_count{{http_route=\"{Route}\"}})");
-            var hits = await QueryUntilPresentAsync(api, "sum(cache_memory_hits_total)");
+            var hits = await QueryUntilPresentAsync(api, "sum(fusioncache_memory_hit_total)");
 
             Assert.That(requests, Is.GreaterThanOrEqualTo(3), "the request-duration histogram counted the requests");
-            Assert.That(hits, Is.GreaterThanOrEqualTo(0), "the L1 hit counter is a scraped series");
+            Assert.That(hits, Is.GreaterThanOrEqualTo(1), "the L1 hit counter counted the second read");
         }
         finally
         {

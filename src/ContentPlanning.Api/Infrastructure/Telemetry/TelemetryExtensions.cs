@@ -18,15 +18,12 @@ public static class TelemetryExtensions
 {
     public const string DefaultServiceName = "content-planning";
 
-    /// <summary>FusionCache emits these itself (its OpenTelemetry package does not restore here).</summary>
-    public const string FusionCacheName = "ZiggyCreatures.Caching.Fusion";
-
-    private static readonly string[] Sources = [ServiceTelemetry.Name, CacheTelemetry.ActivitySourceName, FusionCacheName];
+    private static readonly string[] Sources = [ServiceTelemetry.Name, CacheTelemetry.ActivitySourceName];
 
     private static readonly string[] Meters =
     [
         "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics",
-        "System.Net.Http", "System.Runtime", "Npgsql", ServiceTelemetry.Name, CacheTelemetry.MeterName, FusionCacheName,
+        "System.Net.Http", "System.Runtime", "Npgsql", ServiceTelemetry.Name, CacheTelemetry.MeterName,
     ];
 
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
