@@ -35,8 +35,8 @@ public sealed class MetricsAndTraceSecretsTests
 
         Assert.That(scrape, Does.Contain("http_server_request_duration_seconds_bucket{"));
         Assert.That(scrape, Does.Contain("http_route=\"/api/content-planning/strategies\""));
-        Assert.That(scrape, Does.Contain("fusioncache_memory_hit_total"));
-        Assert.That(scrape, Does.Contain("fusioncache_memory_miss_total"));
+        Assert.That(scrape, Does.Contain("fusioncache_cache_hit_total"));
+        Assert.That(scrape, Does.Contain("fusioncache_cache_miss_total"));
     }
 
     [Test]

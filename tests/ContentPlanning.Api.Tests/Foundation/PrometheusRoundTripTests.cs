@@ -60,7 +60,7 @@ public sealed class PrometheusRoundTripTests
         {
             using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{TestEnvironment.PrometheusPort}") };
             var requests = await QueryUntilPresentAsync(api, $"sum(http_server_request_duration_seconds_count{{http_route=\"{Route}\"}})");
-            var hits = await QueryUntilPresentAsync(api, "sum(fusioncache_memory_hit_total)");
+            var hits = await QueryUntilPresentAsync(api, "sum(fusioncache_cache_hit_total)");
 
             Assert.That(requests, Is.GreaterThanOrEqualTo(3), "the request-duration histogram counted the requests");
             Assert.That(hits, Is.GreaterThanOrEqualTo(1), "the L1 hit counter counted the second read");
