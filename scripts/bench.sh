@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cache benchmarks (BenchmarkDotNet, ShortRun, in-process) and the backplane propagation delay between two nodes.
 # Starts its own Redis on 127.0.0.1:${BENCH_REDIS_PORT:-56381} (data in .local/bench), stops it at the end.
-# Arguments go to BenchmarkDotNet (default: --filter '*CacheBenchmarks*'; the hit-path breakdown is
-# scripts/bench.sh --filter '*HitPathBreakdown*'). Takes a few minutes.
+# Arguments go to BenchmarkDotNet (default: --filter '*CacheBenchmarks*').
+# Takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

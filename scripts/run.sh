@@ -24,7 +24,9 @@ fi
 ensure_packages
 start_postgres "$DATA/pg" "$PG_PORT"
 ensure_database "$PG_PORT" content_planning
-start_redis "$DATA/redis" "$REDIS_PORT"
+# A bounded Redis that evicts the least recently used key when full, as production should run it (README).
+REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-256mb} REDIS_MAXMEMORY_POLICY=${REDIS_MAXMEMORY_POLICY:-allkeys-lru} \
+  start_redis "$DATA/redis" "$REDIS_PORT"
 
 # A stable admin key per checkout, kept beside the data; Admin__ApiKey in the environment wins.
 if [ -z "${Admin__ApiKey:-}" ]; then

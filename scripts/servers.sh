@@ -18,6 +18,8 @@ ensure_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   pg_bin >/dev/null 2>&1 || missing+=(postgresql)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+  # The metrics round-trip test scrapes the API with a real Prometheus (it never starts as a service here).
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -70,8 +72,10 @@ start_redis() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then return 0; fi
+  # REDIS_MAXMEMORY / REDIS_MAXMEMORY_POLICY (e.g. 256mb, allkeys-lru): Redis is a cache tier here, see README.
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
-    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+    --maxmemory "${REDIS_MAXMEMORY:-0}" --maxmemory-policy "${REDIS_MAXMEMORY_POLICY:-noeviction}"
   local i
   for i in $(seq 1 50); do
     redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0

@@ -27,7 +27,6 @@ if (CommandLine.IsCommand(args))
     return await CommandLine.RunAsync(app, args);
 }
 
-app.UseServerSpanEnrichment();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestBodyLimit();
@@ -36,6 +35,7 @@ app.MapOpenApi();
 app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
 app.UseAuth();
 app.MapHealth();
+app.MapMetrics();
 app.MapFeatures();
 
 await app.MigrateOnStartAsync();

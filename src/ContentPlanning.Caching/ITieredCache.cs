@@ -9,6 +9,9 @@ public interface ITieredCache
     /// <summary>The cache name; it prefixes every key in Redis and names the backplane channel.</summary>
     string Name { get; }
 
+    /// <summary>The entry defaults from configuration (<c>Cache__Duration</c>, ...): derive a call's options from these with <c>with</c>.</summary>
+    CacheEntryOptions DefaultEntryOptions { get; }
+
     /// <summary>Returns the cached value or runs <paramref name="factory"/> once per key per node to produce it.</summary>
     ValueTask<CacheResult<T>> GetOrSetAsync<T>(
         string key,

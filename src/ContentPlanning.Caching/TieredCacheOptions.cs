@@ -39,8 +39,11 @@ public sealed class TieredCacheOptions
 
     public TimeSpan JitterMaxDuration { get; set; } = TimeSpan.Zero;
 
-    /// <summary>L1 capacity of each named cache, in the units of <see cref="CacheEntryOptions.Size"/>.</summary>
-    public long MemorySizeLimit { get; set; } = 100_000;
+    /// <summary>
+    /// L1 budget of each named cache in bytes: every entry is charged its approximate (serialized) size. When full,
+    /// MemoryCache compacts (drops entries, lowest priority and least recently used first) and refuses new ones meanwhile.
+    /// </summary>
+    public long MemorySizeLimit { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>How long L2 and the backplane are left alone after a Redis error.</summary>
     public TimeSpan CircuitBreakerDuration { get; set; } = TimeSpan.FromSeconds(2);
@@ -64,9 +67,6 @@ public sealed class TieredCacheOptions
 
     /// <summary>Serializer settings for values in L2. Settable in code only.</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
-
-    /// <summary>Clock of every expiry decision. Settable in code only; tests use a fake.</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     internal CacheEntryOptions ToEntryOptions() => new()
     {

@@ -35,7 +35,6 @@ internal sealed class TieredCacheOptionsValidator : IValidateOptions<TieredCache
             errors.Add($"{S}:MaxPendingReplayOperations must not be negative (was {options.MaxPendingReplayOperations}).");
         if (options.MarkerRetention <= TimeSpan.Zero) errors.Add($"{S}:MarkerRetention must be positive (was {options.MarkerRetention}).");
         if (options.JsonSerializerOptions is null) errors.Add($"{S}:JsonSerializerOptions must be set.");
-        if (options.TimeProvider is null) errors.Add($"{S}:TimeProvider must be set.");
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

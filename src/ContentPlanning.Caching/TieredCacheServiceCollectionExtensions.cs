@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ZiggyCreatures.Caching.Fusion.Backplane;
+using ZiggyCreatures.Caching.Fusion.Serialization;
 
 namespace ContentPlanning.Caching;
 
@@ -33,6 +35,10 @@ public static class TieredCacheServiceCollectionExtensions
         services.AddOptions<TieredCacheOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TieredCacheOptions>, TieredCacheOptionsValidator>());
         services.TryAddSingleton(sp => new RedisConnection(redisConnectionString, sp.GetRequiredService<ILogger<RedisConnection>>()));
+        // The two stand-ins for FusionCache packages missing here; each is replaced by changing its one line.
+        services.TryAddSingleton<IFusionCacheSerializer>(sp =>
+            new SystemTextJsonFusionCacheSerializer(sp.GetRequiredService<IOptions<TieredCacheOptions>>().Value.JsonSerializerOptions));
+        services.TryAddTransient<IFusionCacheBackplane, RedisPubSubFusionCacheBackplane>();
         services.TryAddSingleton<TieredCacheProvider>();
         services.TryAddSingleton<ITieredCacheProvider>(sp => sp.GetRequiredService<TieredCacheProvider>());
         services.TryAddSingleton<ITieredCache>(sp =>
@@ -45,11 +51,12 @@ public static class TieredCacheServiceCollectionExtensions
 /// <summary>Connects Redis and creates the default cache when the host starts, and says so once if there is no Redis.</summary>
 internal sealed class TieredCacheStartup(RedisConnection redis, ITieredCache cache, ILogger<TieredCacheStartup> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!redis.IsConfigured) Log.MemoryOnly(logger);
+        // One connect attempt before serving (abortConnect=false: a Redis that is down costs one connect timeout at most).
+        else await redis.GetMultiplexerAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _ = cache.Name;
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

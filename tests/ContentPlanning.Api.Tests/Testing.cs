@@ -7,6 +7,8 @@ using Dapper;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Respawn;
+using Respawn.Graph;
 
 namespace ContentPlanning.Api.Tests;
 
@@ -15,7 +17,7 @@ namespace ContentPlanning.Api.Tests;
 public sealed class Testing
 {
     private static ApiFactory? _factory;
-    private static DatabaseReset? _reset;
+    private static Respawner? _reset;
 
     public static ApiFactory Factory => _factory ?? throw new InvalidOperationException("The test host is not started.");
 
@@ -26,7 +28,16 @@ public sealed class Testing
     {
         _factory = new ApiFactory("node-a");
         _ = _factory.Server;
-        _reset = await DatabaseReset.CreateAsync(DataSource);
+        // Respawn reads the foreign-key graph once and empties every table but the migration ledger, restarting identities
+        // so ids in one test never depend on what an earlier test inserted.
+        await using var connection = await DataSource.OpenConnectionAsync();
+        _reset = await Respawner.CreateAsync(connection, new RespawnerOptions
+        {
+            DbAdapter = DbAdapter.Postgres,
+            SchemasToInclude = ["public"],
+            TablesToIgnore = [new Table("schema_migrations")],
+            WithReseed = true,
+        });
     }
 
     [OneTimeTearDown]
@@ -45,7 +56,11 @@ public sealed class Testing
     /// <summary>Empties the tables and every cache tier, so each test starts from nothing.</summary>
     public static async Task ResetStateAsync()
     {
-        await _reset!.ResetAsync(DataSource);
+        await using (var connection = await DataSource.OpenConnectionAsync())
+        {
+            await _reset!.ResetAsync(connection);
+        }
+
         await Cache.ClearAsync();
         Cache.ClearMemory();
     }

@@ -12,8 +12,10 @@ internal static class BackplaneDelay
     public static async Task<int> RunAsync(int samples)
     {
         var name = "bench-bp-" + Guid.NewGuid().ToString("N")[..8];
-        using var a = await Node.StartAsync(name, Node.Redis);
-        using var b = await Node.StartAsync(name, Node.Redis);
+        // Awaited L2 writes: B's priming write of a missing key must land before A's write, or (last write wins in
+        // FusionCache's L2) it could overwrite A's value and B would wait for a value that is no longer there.
+        using var a = await Node.StartAsync(name, Node.Redis, o => o.BackgroundDistributedOperations = false);
+        using var b = await Node.StartAsync(name, Node.Redis, o => o.BackgroundDistributedOperations = false);
         var setDelays = new List<double>(samples);
         var removeDelays = new List<double>(samples);
         var timeout = TimeSpan.FromSeconds(5);

@@ -29,7 +29,7 @@ internal sealed class Node : IDisposable
             }, redis)
             .BuildServiceProvider();
         var cache = services.GetRequiredService<ITieredCache>();
-        await ((TieredCache)cache).WhenReadyAsync();
+        if (redis is not null) await services.GetRequiredService<RedisConnection>().GetMultiplexerAsync();
         if (redis is not null && !services.GetRequiredService<RedisConnection>().IsConnected)
         {
             throw new InvalidOperationException($"Redis at {redis} is not reachable (set BENCH_REDIS, or run scripts/bench.sh).");

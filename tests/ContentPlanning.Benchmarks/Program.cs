@@ -4,6 +4,11 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
 using ContentPlanning.Benchmarks;
 
+if (args.Contains("--redis-commands"))
+{
+    return await RedisCommandCount.RunAsync();
+}
+
 if (args.Contains("--backplane-delay"))
 {
     return await BackplaneDelay.RunAsync(samples: 500);

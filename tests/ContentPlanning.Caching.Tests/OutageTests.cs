@@ -16,7 +16,7 @@ public sealed class OutageTests
         var name = TestRedis.NewCacheName();
         using var node = await CacheNode.StartAsync(name, proxy.Endpoint);
         await node.Cache.SetAsync("warm", "w");
-        await TestRedis.Eventually(() => node.Stats.BackplaneMessagesSent == 1, "the warm-up write reached Redis");
+        await TestRedis.Eventually(() => node.Stats.BackplaneMessagesSent >= 1, "the warm-up write reached Redis");
 
         proxy.Cut();
         await TestRedis.Eventually(() => !node.Connection.IsConnected, "the client noticed the cut");
@@ -35,41 +35,27 @@ public sealed class OutageTests
         }
 
         Assert.That(slowest, Is.LessThan(TimeSpan.FromMilliseconds(250)),
-            "a 20 ms factory plus L1 work; a Redis timeout would cost seconds");
+            "a 20 ms factory plus L1 work; a queued Redis command would cost the L2 timeout or seconds");
         Assert.That(node.Stats.DistributedAvailable, Is.False);
-        Assert.That(node.Cache.PendingOperations, Is.GreaterThan(0));
     }
 
     [Test]
-    public async Task ARedisErrorOpensTheCircuitBreakerForItsDurationAndLogsOncePerOpening()
+    public async Task WritesMadeDuringAnOutageAreReplayedOnReconnectNewestWins()
     {
         var name = TestRedis.NewCacheName();
-        var time = new FakeTimeProvider();
-        using var node = await CacheNode.StartAsync(name, TestRedis.Endpoint, o =>
-        {
-            o.TimeProvider = time;
-            o.CircuitBreakerDuration = TimeSpan.FromSeconds(2);
-        });
-        // A list where an entry should be: the read script fails with WRONGTYPE, a real Redis error.
-        await TestRedis.Database.ListLeftPushAsync(TestRedis.EntryKey(name, "bad"), "x");
+        using var proxy = new TcpProxy(TestRedis.Endpoint);
+        using var node = await CacheNode.StartAsync(name, proxy.Endpoint);
+        using var other = await CacheNode.StartAsync(name, TestRedis.Endpoint);
 
-        for (var i = 0; i < 10; i++)
-        {
-            var result = await node.Cache.GetOrSetAsync<int>("bad", static (_, _) => Task.FromResult(1),
-                node.Cache.DefaultEntryOptions with { SkipMemoryCache = true });
-            Assert.That(result.Value, Is.EqualTo(1));
-        }
-        var whileOpen = node.Stats;
-        await node.Cache.TryGetAsync<int>("other");
-        var afterOther = node.Stats;
-        time.Advance(TimeSpan.FromSeconds(2));
-        await node.Cache.TryGetAsync<int>("bad");
+        proxy.Cut();
+        await TestRedis.Eventually(() => !node.Connection.IsConnected, "the client noticed the cut");
+        for (var i = 1; i <= 5; i++) await node.Cache.SetAsync("k", $"v{i}");
+        proxy.Restore();
 
-        Assert.That((whileOpen.DistributedErrors, whileOpen.CircuitBreakerOpenings, whileOpen.DistributedAvailable), Is.EqualTo((1, 1, false)),
-            "one error opened the breaker; the nine calls after it did not touch Redis");
-        Assert.That((afterOther.DistributedMisses, afterOther.DistributedErrors), Is.EqualTo((whileOpen.DistributedMisses, 1)), "no L2 read while open");
-        Assert.That(node.Stats.CircuitBreakerOpenings, Is.EqualTo(2), "tried again after the break, failed, opened again");
-        Assert.That(node.Logs.Count(LogLevel.Warning, "L2 and backplane paused"), Is.EqualTo(2));
+        // FusionCache's auto-recovery replays the newest write per key once the backplane reports the reconnect.
+        await TestRedis.Eventually(async () => (await other.Cache.TryGetAsync<string>("k")).Value == "v5", "the write was replayed", Reconnect);
+        var seenByOther = await other.Cache.TryGetAsync<string>("k");
+        Assert.That((seenByOther.Value, seenByOther.IsStale), Is.EqualTo(("v5", false)));
     }
 
     [Test]
@@ -107,29 +93,6 @@ public sealed class OutageTests
     }
 
     [Test]
-    public async Task WritesMadeDuringAnOutageAreQueuedNewestWinsAndReplayedOnReconnect()
-    {
-        var name = TestRedis.NewCacheName();
-        using var proxy = new TcpProxy(TestRedis.Endpoint);
-        using var node = await CacheNode.StartAsync(name, proxy.Endpoint, o => o.MaxPendingReplayOperations = 20);
-        using var other = await CacheNode.StartAsync(name, TestRedis.Endpoint);
-
-        proxy.Cut();
-        await TestRedis.Eventually(() => !node.Connection.IsConnected, "the client noticed the cut");
-        for (var i = 1; i <= 5; i++) await node.Cache.SetAsync("k", $"v{i}");
-        var queuedForOneKey = node.Cache.PendingOperations;
-        for (var i = 0; i < 50; i++) await node.Cache.SetAsync($"many{i}", i);
-        var queuedAtBound = node.Cache.PendingOperations;
-        proxy.Restore();
-        await TestRedis.Eventually(() => node.Connection.IsConnected && node.Cache.PendingOperations == 0, "the queue was replayed", Reconnect);
-
-        var seenByOther = await other.Cache.TryGetAsync<string>("k");
-        Assert.That(queuedForOneKey, Is.EqualTo(2), "one L2 write and one backplane message for the key");
-        Assert.That(queuedAtBound, Is.EqualTo(20));
-        Assert.That((seenByOther.Value, seenByOther.Source), Is.EqualTo(("v5", CacheSource.Distributed)));
-    }
-
-    [Test]
     public async Task ARedisThatIsDownAtStartIsUsedOnceItComesUp()
     {
         var name = TestRedis.NewCacheName();
@@ -153,76 +116,4 @@ public sealed class OutageTests
         Assert.That(node.Stats.BackplaneMessagesReceived, Is.EqualTo(2), "each message handled once");
     }
 
-    [Test]
-    public async Task ANodeWhosePubSubConnectionComesUpAfterItsCommandConnectionIsSubscribedOnceReady()
-    {
-        var name = TestRedis.NewCacheName();
-        using var proxy = new TcpProxy(TestRedis.Endpoint);
-        proxy.HoldSubscriptions();
-        var starting = CacheNode.StartAsync(name, proxy.Endpoint);
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
-        proxy.ReleaseSubscriptions();
-        using var node = await starting;
-        Assert.That(node.Connection.IsConnected && node.Cache.IsBackplaneSubscribed, Is.True, "ready: connected and subscribed");
-
-        // Ready means Redis counts the node as a subscriber: a message published right now reaches it.
-        var receivers = await TestRedis.Database.PublishAsync(TestRedis.Channel(name), "S|0|another-node|k");
-
-        Assert.That(receivers, Is.EqualTo(1), "Redis delivered the message to the node");
-        await TestRedis.Eventually(() => node.Stats.BackplaneMessagesReceived >= 1, "the node handled the message");
-        Assert.That(node.Stats.BackplaneMessagesReceived, Is.EqualTo(1), "handled once: the handler is registered once");
-    }
-
-    [Test]
-    public async Task AHangingRedisCostsOneBoundedWaitThenNothingWhileTheBreakerIsOpen()
-    {
-        using var proxy = new TcpProxy(TestRedis.Endpoint);
-        using var node = await CacheNode.StartAsync(TestRedis.NewCacheName(), proxy.Endpoint, o =>
-        {
-            o.DistributedOperationTimeout = TimeSpan.FromMilliseconds(300);
-            o.CircuitBreakerDuration = TimeSpan.FromSeconds(30);
-        });
-        proxy.Frozen = true;
-
-        var first = Stopwatch.StartNew();
-        var firstResult = await node.Cache.GetOrSetAsync<int>("a", static (_, _) => Task.FromResult(1));
-        first.Stop();
-        var slowest = TimeSpan.Zero;
-        for (var i = 0; i < 10; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await node.Cache.GetOrSetAsync<int>($"k{i}", static (_, _) => Task.FromResult(1));
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            if (elapsed > slowest) slowest = elapsed;
-        }
-
-        Assert.That(firstResult.Value, Is.EqualTo(1));
-        Assert.That(first.Elapsed, Is.InRange(TimeSpan.FromMilliseconds(290), TimeSpan.FromMilliseconds(800)),
-            "the first read waits for DistributedOperationTimeout, not for a Redis timeout");
-        Assert.That(slowest, Is.LessThan(TimeSpan.FromMilliseconds(150)), "with the breaker open no call waits on Redis (300 ms)");
-        Assert.That(node.Stats.CircuitBreakerOpenings, Is.EqualTo(1));
-    }
-
-    [Test]
-    public async Task AfterAReconnectAnOldL1EntryIsNotFreshButStillServesFailSafe()
-    {
-        var name = TestRedis.NewCacheName();
-        using var proxy = new TcpProxy(TestRedis.Endpoint);
-        using var node = await CacheNode.StartAsync(name, proxy.Endpoint, o => o.BackgroundDistributedOperations = false);
-        await node.Cache.SetAsync("k", "old");
-
-        proxy.Cut();
-        await TestRedis.Eventually(() => !node.Connection.IsConnected, "the client noticed the cut");
-        var duringOutage = await node.Cache.GetOrSetAsync<string>("k", static (_, _) => Task.FromResult("factory"));
-        await TestRedis.Database.KeyDeleteAsync(TestRedis.EntryKey(name, "k"));
-        proxy.Restore();
-        await TestRedis.Eventually(() => node.Stats.DistributedAvailable, "reconnected", Reconnect);
-        var failing = await node.Cache.GetOrSetAsync<string>("k", static (_, _) => throw new InvalidOperationException("db down"));
-        var refreshed = await node.Cache.GetOrSetAsync<string>("k", static (_, _) => Task.FromResult("new"),
-            node.Cache.DefaultEntryOptions with { SkipCacheRead = true });
-
-        Assert.That((duringOutage.Value, duringOutage.Source), Is.EqualTo(("old", CacheSource.Memory)), "L1 serves during the outage");
-        Assert.That((failing.Value, failing.IsStale), Is.EqualTo(("old", true)), "expired by the reconnect, kept for fail-safe");
-        Assert.That(refreshed.Value, Is.EqualTo("new"));
-    }
 }

@@ -35,8 +35,7 @@ public sealed class RegistrationTests
         }, logs);
         await host.StartAsync();
 
-        var cache = (TieredCache)host.Services.GetRequiredService<ITieredCache>();
-        await cache.WhenReadyAsync();
+        var cache = (FusionTieredCache)host.Services.GetRequiredService<ITieredCache>();
         await cache.SetAsync("k", 1);
 
         Assert.That(cache.Name, Is.EqualTo(name));

@@ -1,6 +1,7 @@
 using System.Net;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Security;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
@@ -21,11 +22,26 @@ public sealed class RouteWalkTests : DatabaseTest
             .Where(e => e.RoutePattern.RawText is { } raw && raw.StartsWith(FeatureRegistration.RoutePrefix, StringComparison.Ordinal))
             // Routes the test host adds for fault injection, not part of the API.
             .Where(e => !e.RoutePattern.RawText!.Contains("/test/", StringComparison.Ordinal))
+            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null)
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m =>
                 new Route(m, e.RoutePattern.RawText!, e.Metadata.GetMetadata<AdminRouteMetadata>() is not null)))
             .OrderBy(r => r.Method == "DELETE" ? 1 : 0) // the owner's deletes run last, after its reads
             .ThenBy(r => r.Pattern, StringComparer.Ordinal)
             .ToList();
+
+    [Test]
+    public void OnlyTheHealthProbesUnderThePrefixAreOpen()
+    {
+        var open = Testing.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith(FeatureRegistration.RoutePrefix, StringComparison.Ordinal) == true)
+            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            .Select(e => e.RoutePattern.RawText)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.That(open, Is.EqualTo(new[] { FeatureRegistration.RoutePrefix + "/database/health", FeatureRegistration.RoutePrefix + "/health" }));
+    }
 
     [Test]
     public async Task EveryRouteRefusesAMissingTokenAndAnotherUsersData()

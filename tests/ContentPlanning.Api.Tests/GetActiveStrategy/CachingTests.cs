@@ -171,7 +171,7 @@ public sealed class CachingTests : DatabaseTest
                 await release.Task;
                 return loaded;
             },
-            Features.GetActiveStrategy.GetActiveStrategy.CacheOptions,
+            Testing.Cache.DefaultEntryOptions,
             Features.Shared.UserDataCache.UserTags("user-1")).AsTask();
         await readDone.Task;
         await ActivateAsync(client, next);

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Carter;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.Hosting;
@@ -68,6 +69,6 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<IEndpointModule, FaultInjectionModule>());
+        builder.ConfigureServices(services => services.AddSingleton<ICarterModule, FaultInjectionModule>());
     }
 }

@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Infrastructure.Features;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -5,7 +6,7 @@ using Microsoft.AspNetCore.Routing;
 namespace ContentPlanning.Api.Tests.Infrastructure;
 
 /// <summary>Test-only routes that fail on purpose, to observe what a client gets when the unexpected happens.</summary>
-internal sealed class FaultInjectionModule : IEndpointModule
+internal sealed class FaultInjectionModule : ICarterModule
 {
     public const string SecretDetail = "SELECT password FROM secrets WHERE id = 42";
 

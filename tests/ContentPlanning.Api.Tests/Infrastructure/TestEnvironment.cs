@@ -7,6 +7,12 @@ public static class TestEnvironment
 
     public static string RedisConnectionString { get; } = Required("TEST_REDIS");
 
+    public static int PrometheusPort => int.Parse(Required("TEST_PROMETHEUS_PORT"), System.Globalization.CultureInfo.InvariantCulture);
+
+    public static int MetricsAppPort => int.Parse(Required("TEST_METRICS_APP_PORT"), System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string PrometheusData => Required("TEST_PROMETHEUS_DATA");
+
     private static string Required(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value

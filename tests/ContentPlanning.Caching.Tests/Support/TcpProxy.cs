@@ -60,6 +60,9 @@ internal sealed class TcpProxy : IDisposable
 
     private TaskCompletionSource _subscribeGate = CompletedGate();
 
+    /// <summary>Every reply from the target is held this long: a slow Redis (under its operation timeout).</summary>
+    public TimeSpan ReplyDelay { get; set; }
+
     /// <summary>
     /// While held, a client's SUBSCRIBE commands wait in the proxy (with everything that client sends after them): the
     /// client's pub/sub connection stays in its handshake while its command connection works.
@@ -142,6 +145,7 @@ internal sealed class TcpProxy : IDisposable
                 if (read == 0) break;
                 if (Frozen) continue;
                 if (fromClient && buffer.AsSpan(0, read).IndexOf("SUBSCRIBE"u8) >= 0) await _subscribeGate.Task;
+                if (!fromClient && ReplyDelay > TimeSpan.Zero) await Task.Delay(ReplyDelay);
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
             }
         }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -54,7 +55,7 @@ public static class CreateAnalyticsRecord
                 cancellationToken);
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/analytics", async Task<Results<Created<AnalyticsRecord>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>

@@ -1,19 +1,23 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
 using FluentValidation;
 using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace ContentPlanning.Api.Features.Analytics;
 
 /// <summary>
 /// Analytics records of a user and/or a strategy (at least one), optionally of one platform, newest first, with keyset
-/// pagination: <c>next_cursor</c> is passed back as <c>cursor</c>.
+/// pagination: <c>next_cursor</c> is passed back as <c>cursor</c>. Served at <c>/analytics</c> and, for one strategy that must
+/// exist (404 otherwise), at <c>/strategies/{id}/analytics</c>.
 /// </summary>
 public static class ListAnalyticsRecords
 {
-    public sealed record Query(string? UserId, long? StrategyId, string? Platform, int Limit, string? Cursor) : IRequest<Page<AnalyticsRecord>>, IUserScoped, IOwnedResource
+    public sealed record Query(string? UserId, long? StrategyId, string? Platform, int Limit, string? Cursor, bool StrategyMustExist = false)
+        : IRequest<Page<AnalyticsRecord>?>, IUserScoped, IOwnedResource
     {
         OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
 
@@ -33,7 +37,7 @@ public static class ListAnalyticsRecords
         }
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page<AnalyticsRecord>>
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page<AnalyticsRecord>?>
     {
         private const string Sql = $"""
             SELECT {AnalyticsRecord.SelectColumns}
@@ -46,11 +50,14 @@ public static class ListAnalyticsRecords
             LIMIT @Take
             """;
 
-        public async Task<Page<AnalyticsRecord>> Handle(Query request, CancellationToken cancellationToken)
+        // The strategy route answers 404 for a strategy that does not exist: checked in the same round trip.
+        private const string StrategyExistsSql = "SELECT EXISTS (SELECT 1 FROM content_strategies WHERE id = @StrategyId);\n" + Sql;
+
+        public async Task<Page<AnalyticsRecord>?> Handle(Query request, CancellationToken cancellationToken)
         {
             var hasCursor = KeysetCursor.TryDecode(request.Cursor, out var cursor);
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var rows = (await connection.QueryAsync<AnalyticsRecord>(new CommandDefinition(Sql, new
+            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(request.StrategyMustExist ? StrategyExistsSql : Sql, new
             {
                 request.UserId,
                 request.StrategyId,
@@ -59,19 +66,36 @@ public static class ListAnalyticsRecords
                 CursorAt = cursor.At,
                 CursorId = cursor.Id,
                 Take = request.Limit + 1,
-            }, cancellationToken: cancellationToken))).ToList();
+            }, cancellationToken: cancellationToken));
+            if (request.StrategyMustExist && !await grid.ReadSingleAsync<bool>())
+            {
+                return null;
+            }
 
+            var rows = (await grid.ReadAsync<AnalyticsRecord>()).ToList();
             return KeysetCursor.ToPage(rows, request.Limit, r => (r.RecordedAt, r.Id));
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/analytics", (string? user_id, long? strategy_id, string? platform, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
-                    mediator.Send(new Query(user_id, strategy_id, platform, limit ?? FieldRules.DefaultListLimit, cursor), ct))
+        public void AddRoutes(IEndpointRouteBuilder app)
+        {
+            app.MapGet("/analytics", async (string? user_id, long? strategy_id, string? platform, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
+                    TypedResults.Ok(await mediator.Send(new Query(user_id, strategy_id, platform, limit ?? FieldRules.DefaultListLimit, cursor), ct)))
                 .WithTags("Analytics")
                 .WithSummary("List analytics records by user and/or strategy, optionally of one platform, newest first")
                 .ProducesValidationProblem();
+
+            app.MapGet("/strategies/{id:long}/analytics", async Task<Results<Ok<Page<AnalyticsRecord>>, ProblemHttpResult>> (
+                        long id, string? platform, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Query(null, id, platform, limit ?? FieldRules.DefaultListLimit, cursor, StrategyMustExist: true), ct) is { } page
+                        ? TypedResults.Ok(page)
+                        : Problems.StrategyNotFound(id))
+                .WithTags("Analytics")
+                .WithSummary("A strategy's analytics records, optionally of one platform, newest first (the /analytics list for one strategy)")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesValidationProblem();
+        }
     }
 }

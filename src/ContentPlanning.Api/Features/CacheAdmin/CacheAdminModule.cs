@@ -1,10 +1,11 @@
+using Carter;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Security;
 
 namespace ContentPlanning.Api.Features.CacheAdmin;
 
 /// <summary>The admin area: every route requires X-Admin-Key; its services (options, cleanup worker) are registered here.</summary>
-internal sealed class CacheAdminModule : IEndpointModule, IServiceModule
+internal sealed class CacheAdminModule : ICarterModule, IServiceModule
 {
     public const string Tag = "Cache admin";
 

@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
@@ -12,7 +13,7 @@ public static class GetRecentTraces
 {
     public sealed record Trace(string TraceId, string RootName, DateTimeOffset StartTime, double DurationMs, IReadOnlyList<SpanRecord> Spans);
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/diagnostics/traces", (int? limit, string? path, RecentSpans spans) =>

@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -41,7 +42,7 @@ public static class CreateGapAnalysis
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/gap-analysis", async Task<Created<GapAnalysis>> (Command command, IMediator mediator, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
@@ -20,16 +21,6 @@ public static class GetActiveStrategy
 
     public static string CacheKey(string userId) => "active-strategy:" + userId;
 
-    internal static readonly CacheEntryOptions CacheOptions = new()
-    {
-        Duration = TimeSpan.FromMinutes(5),
-        DistributedCacheDuration = TimeSpan.FromHours(1),
-        FailSafeMaxDuration = TimeSpan.FromHours(2),
-
-        // A database that hangs instead of refusing: answer the stale value after 2 s, refresh in the background.
-        FactorySoftTimeout = TimeSpan.FromSeconds(2),
-    };
-
     // A user without strategies is remembered briefly only; creating one invalidates it anyway.
     private static readonly TimeSpan NotFoundDuration = TimeSpan.FromSeconds(30);
 
@@ -42,7 +33,9 @@ public static class GetActiveStrategy
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
-            var options = request.ForceRefresh ? CacheOptions with { SkipCacheRead = true } : CacheOptions;
+            // The entry defaults are the Cache__* settings (appsettings: 5 min L1, 1 h L2, 2 s soft timeout).
+            var defaults = cache.Cache.DefaultEntryOptions;
+            var options = request.ForceRefresh ? defaults with { SkipCacheRead = true } : defaults;
             var result = await cache.Cache.GetOrSetAsync<(NpgsqlDataSource, string), StrategyResolution.Resolved?>(
                 CacheKey(request.UserId),
                 (dataSource, request.UserId),
@@ -51,7 +44,13 @@ public static class GetActiveStrategy
                     var resolved = await LoadAsync(state.Item1, state.Item2, ct);
                     if (resolved is null)
                     {
-                        context.Options = context.Options with { Duration = NotFoundDuration, DistributedCacheDuration = NotFoundDuration };
+                        // Fail-safe capped too: a not-found entry's Redis key lives NotFoundDuration, not the fail-safe window.
+                        context.Options = context.Options with
+                        {
+                            Duration = NotFoundDuration,
+                            DistributedCacheDuration = NotFoundDuration,
+                            FailSafeMaxDuration = NotFoundDuration,
+                        };
                     }
 
                     return resolved;
@@ -72,7 +71,7 @@ public static class GetActiveStrategy
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/users/{user_id}/active-strategy", async Task<Results<Ok<Response>, ProblemHttpResult>> (

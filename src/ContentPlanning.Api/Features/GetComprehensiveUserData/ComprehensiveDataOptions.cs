@@ -31,7 +31,8 @@ public sealed class ComprehensiveDataOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan FactorySoftTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    internal CacheEntryOptions ToCacheOptions() => new()
+    /// <summary>This section's lifetimes over the Cache__* defaults (throttle, hard timeout, eager refresh, jitter, ...).</summary>
+    internal CacheEntryOptions ToCacheOptions(CacheEntryOptions defaults) => defaults with
     {
         Duration = MemoryDuration,
         DistributedCacheDuration = DistributedDuration,

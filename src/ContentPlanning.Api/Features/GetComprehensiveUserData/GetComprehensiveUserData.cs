@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
@@ -44,7 +45,7 @@ public static class GetComprehensiveUserData
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
             var settings = options.Value;
-            var entry = settings.ToCacheOptions();
+            var entry = settings.ToCacheOptions(cache.Cache.DefaultEntryOptions);
             if (request.ForceRefresh)
             {
                 entry = entry with { SkipCacheRead = true };
@@ -58,7 +59,9 @@ public static class GetComprehensiveUserData
                     var snapshot = await state.Handler.LoadAsync(state.Request, ct);
                     if (snapshot is null)
                     {
-                        context.Options = context.Options with { Duration = TimeSpan.FromSeconds(30), DistributedCacheDuration = TimeSpan.FromSeconds(30) };
+                        // Fail-safe capped too: a not-found entry's Redis key lives 30 s, not the fail-safe window.
+                        var notFound = TimeSpan.FromSeconds(30);
+                        context.Options = context.Options with { Duration = notFound, DistributedCacheDuration = notFound, FailSafeMaxDuration = notFound };
                     }
 
                     return snapshot;
@@ -117,7 +120,7 @@ public static class GetComprehensiveUserData
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<Ok<Response>, ProblemHttpResult>> (

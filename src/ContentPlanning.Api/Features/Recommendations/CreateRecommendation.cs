@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -42,7 +43,7 @@ public static class CreateRecommendation
                 cancellationToken);
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/recommendations", async Task<Results<Created<Recommendation>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>

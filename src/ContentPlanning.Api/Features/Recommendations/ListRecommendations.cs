@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -9,7 +10,8 @@ namespace ContentPlanning.Api.Features.Recommendations;
 
 /// <summary>
 /// A user's recommendations, optionally of one status, by priority (high, medium, low) then newest first. Not paginated:
-/// at most <c>limit</c> (1..100) rows, the most important ones.
+/// at most <c>limit</c> (1..100) rows, the most important ones. Served at <c>/recommendations?user_id=</c> and
+/// <c>/users/{user_id}/recommendations</c>.
 /// </summary>
 public static class ListRecommendations
 {
@@ -45,13 +47,21 @@ public static class ListRecommendations
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
+        public void AddRoutes(IEndpointRouteBuilder app)
+        {
             app.MapGet("/recommendations", (string? user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
                     mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
                 .WithTags("Recommendations")
                 .WithSummary("List a user's recommendations by priority, then newest first")
                 .ProducesValidationProblem();
+
+            app.MapGet("/users/{user_id}/recommendations", (string user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
+                    mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
+                .WithTags("Recommendations")
+                .WithSummary("A user's recommendations by priority, then newest first (the /recommendations list with the user in the path)")
+                .ProducesValidationProblem();
+        }
     }
 }

@@ -16,6 +16,15 @@ public sealed class UserDataCache(ITieredCache cache)
 
     public static string[] UserTags(string userId) => [UserTag(userId)];
 
+    /// <summary>
+    /// Tags answers built from a user's calendars and calendar events (the strategy summary). Those rows are not part of the
+    /// comprehensive data, so their writes evict this tag only and leave the user's comprehensive data cached.
+    /// </summary>
+    public static string CalendarTag(string userId) => "user-calendar:" + userId;
+
+    public ValueTask InvalidateCalendarAsync(string userId, CancellationToken cancellationToken = default) =>
+        Cache.RemoveByTagAsync(CalendarTag(userId), cancellationToken: cancellationToken);
+
     public ValueTask InvalidateAsync(string userId, CancellationToken cancellationToken = default) =>
         Cache.RemoveByTagAsync(UserTag(userId), cancellationToken: cancellationToken);
 

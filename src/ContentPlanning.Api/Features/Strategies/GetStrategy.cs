@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using MediatR;
@@ -24,7 +25,7 @@ public static class GetStrategy
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>

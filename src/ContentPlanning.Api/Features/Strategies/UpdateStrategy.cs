@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -53,7 +54,7 @@ public static class UpdateStrategy
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPut("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>

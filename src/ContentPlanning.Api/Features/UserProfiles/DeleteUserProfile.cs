@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -22,7 +23,7 @@ public static class DeleteUserProfile
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapDelete("/users/{user_id}/profile", async Task<Results<NoContent, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>

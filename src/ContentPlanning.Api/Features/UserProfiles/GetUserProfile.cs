@@ -1,3 +1,4 @@
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -22,7 +23,7 @@ public static class GetUserProfile
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         // A malformed user_id cannot have a profile: 404, like any absent one, without a database round trip.
         public void AddRoutes(IEndpointRouteBuilder app) =>

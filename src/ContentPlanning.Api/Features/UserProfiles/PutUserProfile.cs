@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -57,7 +58,7 @@ public static class PutUserProfile
         }
     }
 
-    internal sealed class Endpoint : IEndpointModule
+    internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPut("/users/{user_id}/profile", async Task<Results<Created<UserProfile>, Ok<UserProfile>>> (

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Carter;
 using ContentPlanning.Api.Features.Shared;
 using FluentValidation;
 using MediatR;
@@ -11,7 +12,7 @@ public static class FeatureRegistration
 
     private static readonly Assembly FeatureAssembly = typeof(FeatureRegistration).Assembly;
 
-    /// <summary>Registers MediatR handlers, validators and endpoint modules found in this assembly.</summary>
+    /// <summary>Registers MediatR handlers, validators (FluentValidation's scan) and Carter modules found in this assembly.</summary>
     public static IServiceCollection AddFeatures(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<IMediator>(sp => new Mediator(sp.GetService));
@@ -27,21 +28,19 @@ public static class FeatureRegistration
                 services.AddTransient(handler, type);
             }
 
-            if (typeof(IEndpointModule).IsAssignableFrom(type))
-            {
-                services.AddSingleton(typeof(IEndpointModule), type);
-            }
-
             if (typeof(IServiceModule).IsAssignableFrom(type))
             {
                 ((IServiceModule)Activator.CreateInstance(type)!).AddServices(services, configuration);
             }
         }
 
-        foreach (var validator in AssemblyScanner.FindValidatorsInAssembly(FeatureAssembly, includeInternalTypes: true))
-        {
-            services.AddSingleton(validator.InterfaceType, validator.ValidatorType);
-        }
+        // Validation runs once, in ValidationBehavior: Carter is told to register no validators of its own (its scan would
+        // add each one a second time and the behavior would run it twice).
+        services.AddValidatorsFromAssembly(FeatureAssembly, ServiceLifetime.Singleton, includeInternalTypes: true);
+        services.AddCarter(configurator: carter => carter
+            .WithModules(FeatureAssembly.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(ICarterModule).IsAssignableFrom(t)).ToArray())
+            .WithEmptyValidators()
+            .WithEmptyResponseNegotiators());
 
         // Shared by the slices (Features/Shared).
         DapperTypeHandlers.Register();
@@ -53,17 +52,14 @@ public static class FeatureRegistration
         return services;
     }
 
-    /// <summary>Maps every discovered module under <see cref="RoutePrefix"/>.</summary>
+    /// <summary>Maps every Carter module under <see cref="RoutePrefix"/>.</summary>
     public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder app)
     {
         // Any route may meet a database outage (503) or the unexpected (500); both are problem details.
         var api = app.MapGroup(RoutePrefix);
         api.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.ProducesProblem(StatusCodes.Status500InternalServerError);
-        foreach (var module in app.ServiceProvider.GetServices<IEndpointModule>())
-        {
-            module.AddRoutes(api);
-        }
+        api.MapCarter();
 
         return app;
     }

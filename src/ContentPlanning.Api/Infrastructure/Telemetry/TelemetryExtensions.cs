@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ContentPlanning.Caching;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -9,14 +10,15 @@ using OpenTelemetry.Trace;
 namespace ContentPlanning.Api.Infrastructure.Telemetry;
 
 /// <summary>
-/// Tracing, metrics and logs through the OpenTelemetry SDK core (OpenTelemetry.Extensions.Hosting does not restore here):
-/// the providers are singletons that <see cref="TelemetryHostedService"/> builds at start and disposes at stop.
+/// Tracing, metrics and logs through OpenTelemetry.Extensions.Hosting: server spans from the ASP.NET Core instrumentation,
+/// database spans from Npgsql.OpenTelemetry, the service's and the cache's own sources and meters, a Prometheus scrape
+/// endpoint and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, OTLP export (the standard OTEL_* variables apply).
 /// </summary>
 public static class TelemetryExtensions
 {
     public const string DefaultServiceName = "content-planning";
 
-    private static readonly string[] Sources = ["Microsoft.AspNetCore", "Npgsql", ServiceTelemetry.Name, CacheTelemetry.ActivitySourceName];
+    private static readonly string[] Sources = [ServiceTelemetry.Name, CacheTelemetry.ActivitySourceName];
 
     private static readonly string[] Meters =
     [
@@ -36,34 +38,55 @@ public static class TelemetryExtensions
                 [$"OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute URI such as http://127.0.0.1:4318, not '{otlpEndpoint}'."]);
         }
 
-        var resource = ResourceBuilder.CreateDefault()
-            .AddService(serviceName, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId);
-
+        var prometheus = PrometheusOptions.From(configuration);
+        builder.Services.AddSingleton(prometheus);
         builder.Services.AddSingleton<RecentSpans>();
-        builder.Services.AddSingleton(sp =>
-        {
-            var tracing = Sdk.CreateTracerProviderBuilder()
-                .SetResourceBuilder(resource)
-                .AddSource(Sources)
-                .AddProcessor(new SimpleActivityExportProcessor(sp.GetRequiredService<RecentSpans>()));
-            if (exportOtlp)
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
+            .WithTracing(tracing =>
             {
-                tracing.AddOtlpExporter();
-            }
-
-            return tracing.Build();
-        });
-        builder.Services.AddSingleton(_ =>
-        {
-            var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Meters);
-            if (exportOtlp)
+                tracing.AddAspNetCoreInstrumentation(o => o.EnrichWithHttpResponse = (activity, response) =>
+                    {
+                        // Kept from the hand-written enrichment the instrumentation replaced: the recent-traces view and
+                        // its users find a request by its path and see failures as errors.
+                        activity.SetTag("url.path", response.HttpContext.Request.Path.Value);
+                        if (response.StatusCode >= 500)
+                        {
+                            activity.SetStatus(ActivityStatusCode.Error);
+                        }
+                    })
+                    .AddNpgsql()
+                    .AddSource(Sources)
+                    // Runs before every exporter, so neither the recent-traces view nor OTLP ever sees a password.
+                    .AddProcessor(new ConnectionStringScrubber())
+                    .AddProcessor(sp => new SimpleActivityExportProcessor(sp.GetRequiredService<RecentSpans>()));
+                if (exportOtlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+            })
+            .WithMetrics(metrics =>
             {
-                metrics.AddOtlpExporter();
-            }
+                metrics.AddMeter(Meters);
+                if (prometheus.Enabled)
+                {
+                    // No response cache: a scrape always shows what happened up to now (scrapes are seconds apart anyway).
+                    metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+                }
 
-            return metrics.Build();
-        });
-        builder.Services.AddHostedService<TelemetryHostedService>();
+                if (exportOtlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            })
+            .WithLogging(logging =>
+            {
+                if (exportOtlp)
+                {
+                    logging.AddOtlpExporter();
+                }
+            }, options => options.IncludeFormattedMessage = true);
+        _ = telemetry;
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Logging.AddSimpleConsole(o =>
@@ -72,38 +95,64 @@ public static class TelemetryExtensions
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
-        builder.Logging.AddOpenTelemetry(logging =>
-        {
-            logging.SetResourceBuilder(resource);
-            logging.IncludeFormattedMessage = true;
-            if (exportOtlp)
-            {
-                logging.AddOtlpExporter();
-            }
-        });
         return builder;
     }
 
-    // The providers are resolved once at start and kept: StopAsync may run after the container was disposed
-    // (WebApplicationFactory stops a minimal-hosting app twice, dotnet/aspnetcore#40271), so it must not resolve anything.
-    private sealed class TelemetryHostedService(IServiceProvider services) : IHostedService
+    /// <summary>Maps the Prometheus scrape endpoint (GET /metrics unless configured otherwise) when it is enabled.</summary>
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
-        private TracerProvider? _tracing;
-        private MeterProvider? _metrics;
-
-        public Task StartAsync(CancellationToken cancellationToken)
+        var prometheus = app.ServiceProvider.GetRequiredService<PrometheusOptions>();
+        if (prometheus.Enabled)
         {
-            // Resolving builds the providers, which start listening to the sources and meters.
-            _tracing = services.GetRequiredService<TracerProvider>();
-            _metrics = services.GetRequiredService<MeterProvider>();
-            return Task.CompletedTask;
+            app.MapPrometheusScrapingEndpoint(prometheus.Path);
         }
 
-        public Task StopAsync(CancellationToken cancellationToken)
+        return app;
+    }
+
+    /// <summary>Npgsql's <c>db.npgsql.data_source</c> tag is the connection string; a password must never leave the process.</summary>
+    private sealed class ConnectionStringScrubber : BaseProcessor<Activity>
+    {
+        private const string Tag = "db.npgsql.data_source";
+
+        public override void OnEnd(Activity data)
         {
-            _tracing?.ForceFlush(2000);
-            _metrics?.ForceFlush(2000);
-            return Task.CompletedTask;
+            if (data.GetTagItem(Tag) is string dataSource && dataSource.Contains("assword", StringComparison.OrdinalIgnoreCase))
+            {
+                data.SetTag(Tag, Scrub(dataSource));
+            }
         }
+
+        internal static string Scrub(string connectionString)
+        {
+            try
+            {
+                var builder = new NpgsqlConnectionStringBuilder(connectionString);
+                builder.Remove("Password");
+                return builder.ConnectionString;
+            }
+            catch (ArgumentException)
+            {
+                // Not a parseable connection string: drop it rather than risk exporting a secret.
+                return "(redacted)";
+            }
+        }
+    }
+}
+
+/// <summary>The Prometheus scrape endpoint: <c>Metrics:Prometheus:Enabled</c> (default true), <c>Metrics:Prometheus:Path</c> (default /metrics).</summary>
+public sealed record PrometheusOptions(bool Enabled, string Path)
+{
+    public static PrometheusOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Metrics:Prometheus");
+        var path = section["Path"] is { Length: > 0 } p ? p : "/metrics";
+        if (!path.StartsWith('/'))
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException("Metrics:Prometheus:Path", typeof(string),
+                [$"Metrics:Prometheus:Path must start with '/', not '{path}'."]);
+        }
+
+        return new PrometheusOptions(section.GetValue("Enabled", true), path);
     }
 }
