@@ -1,6 +1,6 @@
-using ContentPlanning.Api.Infrastructure.Features;
 using Carter;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
 using FluentValidation;
