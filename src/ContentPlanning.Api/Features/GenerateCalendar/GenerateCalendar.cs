@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Carter;
+using ContentPlanning.Api.Features.GetComprehensiveUserData;
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Http;
+using ContentPlanning.Api.Infrastructure.Telemetry;
+using Dapper;
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.GenerateCalendar;
+
+/// <summary>
+/// Generates a content calendar from the user's strategy and comprehensive data (read once, through the cache, by the
+/// comprehensive-data request) and stores it with one calendar_events row per piece in one transaction.
+/// </summary>
+public static class GenerateCalendar
+{
+    public const string FrameworkVersion = "1.0";
+
+    public static readonly string[] CalendarTypes = ["weekly", "monthly", "quarterly"];
+
+    public sealed record Command(
+        string? UserId, long? StrategyId, string CalendarType, DateOnly? StartDate, string? Timezone, string? BusinessSize,
+        IReadOnlyList<string>? Platforms, int? PiecesPerDay, bool? ForceRefresh) : IRequest<Calendar?>, IUserScoped, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => StrategyId;
+    }
+
+    public sealed record StepResult(int StepNumber, string StepName, string Phase, string Status, double DurationMs, double QualityScore, bool ValidationPassed, IReadOnlyList<string> Insights);
+
+    public sealed record WeekTheme(int WeekNumber, DateOnly StartDate, string Theme, string Source);
+
+    public sealed record PlatformPlan(string Platform, string ContentType, string PostingTime, int Pieces);
+
+    public sealed record ScheduledPiece(
+        long EventId, DateOnly Date, string DayName, int WeekNumber, string WeeklyTheme, string Pillar, string Platform, string ContentType,
+        string Title, string Description, string KeyMessage, string CallToAction, DateTimeOffset PostingTime, IReadOnlyList<string> Keywords,
+        long? RecommendationId, string Status);
+
+    public sealed record Calendar(
+        long Id, string UserId, long StrategyId, string CalendarType, DateOnly StartDate, DateOnly EndDate, string Timezone,
+        string FrameworkVersion, string DataHash, IReadOnlyList<Pillar> ContentPillars, IReadOnlyDictionary<string, int> ContentMix,
+        IReadOnlyList<PlatformPlan> PlatformStrategies, IReadOnlyList<WeekTheme> WeeklyThemes, IReadOnlyList<ScheduledPiece> DailySchedule,
+        IReadOnlyList<long> ContentRecommendations, IReadOnlyList<StepResult> Steps, double QualityScore, int EventCount, DateTimeOffset GeneratedAt);
+
+    internal sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.UserId).ValidUserId();
+            RuleFor(x => x.StrategyId).GreaterThan(0);
+            RuleFor(x => x.CalendarType).Must(t => CalendarTypes.Contains(t)).WithMessage("calendar_type must be weekly, monthly or quarterly.");
+            RuleFor(x => x.Timezone).Must(tz => TimeZoneInfo.TryFindSystemTimeZoneById(tz!, out _))
+                .When(x => x.Timezone is not null).WithMessage("timezone must be an IANA time zone name.");
+            RuleFor(x => x.BusinessSize).Must(s => s is "startup" or "sme" or "enterprise").When(x => x.BusinessSize is not null)
+                .WithMessage("business_size must be startup, sme or enterprise.");
+            RuleFor(x => x.PiecesPerDay).InclusiveBetween(1, 5);
+            RuleFor(x => x.Platforms).Must(p => p!.Count <= 10 && p.All(s => !string.IsNullOrWhiteSpace(s) && s.Length <= 50))
+                .When(x => x.Platforms is not null).WithMessage("platforms: at most 10 non-empty names of up to 50 characters.");
+        }
+    }
+
+    internal static readonly Histogram Duration = new();
+
+    internal sealed class Histogram
+    {
+        public readonly System.Diagnostics.Metrics.Histogram<double> Instrument = ServiceTelemetry.Meter.CreateHistogram<double>(
+            "content_planning.calendar.generation.duration", "ms", "Server-side time of one calendar generation, by calendar_type.");
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+        : IRequestHandler<Command, Calendar?>
+    {
+        private const string InsertCalendarSql = """
+            INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request)
+            VALUES (@UserId, @StrategyId, @CalendarType, @StartDate, @EndDate, @Request::jsonb)
+            RETURNING id
+            """;
+
+        // All events in one statement, whatever their number; piece_index maps the returned ids back to the pieces.
+        private const string InsertEventsSql = """
+            INSERT INTO calendar_events (strategy_id, calendar_id, title, description, content_type, platform, scheduled_at, status, pillar, details)
+            SELECT @StrategyId, @CalendarId, e.title, e.description, e.content_type, e.platform, e.scheduled_at, 'scheduled', e.pillar, e.details
+            FROM jsonb_to_recordset(@Events::jsonb) AS e(title text, description text, content_type text, platform text,
+                                                          scheduled_at timestamptz, pillar text, details jsonb)
+            RETURNING id, (details ->> 'piece_index')::int AS piece_index
+            """;
+
+        private const string StoreResultSql = "UPDATE generated_calendars SET result = @Result::jsonb WHERE id = @Id";
+
+        public async Task<Calendar?> Handle(Command request, CancellationToken cancellationToken)
+        {
+            using var span = ServiceTelemetry.ActivitySource.StartActivity("calendar.generate");
+            span?.SetTag("calendar.type", request.CalendarType);
+            var watch = Stopwatch.StartNew();
+
+            var comprehensive = await mediator.Send(new GetComprehensiveUserData.GetComprehensiveUserData.Query(request.UserId, request.StrategyId, request.ForceRefresh ?? false), cancellationToken);
+            if (comprehensive?.Data.StrategyData is not { } strategyData)
+            {
+                return null;
+            }
+
+            var timezone = request.Timezone ?? "UTC";
+            var zone = TimeZoneInfo.FindSystemTimeZoneById(timezone);
+            var input = GeneratorInputMapping.From(request, comprehensive.Data, strategyData.Strategy, timezone, NextMonday(time, zone));
+            var steps = new List<StepResult>();
+            var pillars = Step(steps, 1, "Content Strategy Analysis", "foundation", () => CalendarSteps.AnalyseStrategy(input),
+                p => new StepScore(input.StrategyPillars.Count > 0 ? 1 : 0.5, [$"{p.Count} pillars: {string.Join(", ", p.Select(x => x.Name))}."]));
+            var weeks = CalendarSteps.LengthInDays(input.CalendarType) / 7;
+            var sources = Step(steps, 2, "Gap Analysis and Opportunity Identification", "foundation", () => CalendarSteps.IdentifyOpportunities(input, pillars),
+                s => new StepScore(Math.Min(1, s.Count(x => x.FromGap) / (double)weeks), [$"{s.Count(x => x.FromGap)} gap themes for {weeks} weeks."]));
+            var platforms = Step(steps, 3, "Audience and Platform Strategy", "foundation", () => CalendarSteps.ChoosePlatforms(input),
+                p => new StepScore(input.RequestPlatforms.Count + input.ProfilePlatforms.Count > 0 ? 1 : 0.5, [$"Platforms: {string.Join(", ", p)}."]));
+            var (days, perDay) = Step(steps, 4, "Calendar Framework and Timeline", "structure", () => CalendarSteps.BuildFramework(input),
+                f => new StepScore(f.Days.Count > 0 ? 1 : 0, [$"{f.Days.Count} posting days, {f.PiecesPerDay} pieces per day."]));
+            var total = days.Count * perDay;
+            var counts = Step(steps, 5, "Content Pillar Distribution", "structure", () => CalendarSteps.DistributePillars(pillars, total),
+                c => new StepScore(total == 0 ? 0 : c.Count(x => x > 0) / (double)Math.Min(total, c.Count), [string.Join(", ", pillars.Select((p, i) => $"{p.Name}: {c[i]}"))]));
+            var platformPlans = Step(steps, 6, "Platform-Specific Strategy", "structure", () => platforms.Select(CalendarSteps.PlatformStrategy).ToList(),
+                p => new StepScore(p.Count(x => x.ContentType != "post") / (double)Math.Max(1, p.Count), [string.Join(", ", platforms.Select((pl, i) => $"{pl}: {p[i].ContentType}"))]));
+            var themes = Step(steps, 7, "Weekly Theme Development", "content", () => CalendarSteps.WeeklyThemes(sources, weeks),
+                t => new StepScore(t.Select(x => x.Theme).Distinct().Count() / (double)t.Count, [string.Join(" | ", t.Select(x => x.Theme))]));
+            var planned = Step(steps, 8, "Daily Content Planning", "content", () => CalendarSteps.PlanDaily(input, days, perDay, pillars, counts, platforms, themes),
+                p => new StepScore(p.Select(x => x.Title).Distinct().Count() / (double)Math.Max(1, p.Count), [$"{p.Count} pieces planned."]));
+            var pieces = Step(steps, 9, "Content Recommendations", "content", () => CalendarSteps.AttachRecommendations(planned, input.Recommendations),
+                p => new StepScore(input.Recommendations.Count == 0 ? 0 : p.Count(x => x.RecommendationId is not null) / (double)input.Recommendations.Count,
+                    [$"{p.Count(x => x.RecommendationId is not null)} of {input.Recommendations.Count} pending recommendations attached."]));
+            var performance = Step(steps, 10, "Performance Optimization", "optimization", () => CalendarSteps.MeasurePerformance(pieces, pillars, platforms), s => s);
+            var alignment = Step(steps, 11, "Strategy Alignment Validation", "optimization", () => CalendarSteps.ValidateAlignment(pieces, input.Goals), s => s);
+            var quality = Step(steps, 12, "Final Calendar Assembly", "optimization", () => Math.Round(steps.Average(s => s.QualityScore), 4),
+                q => new StepScore(q, [$"Overall quality {q:0.00} over {steps.Count} steps."]));
+
+            var end = input.StartDate.AddDays(CalendarSteps.LengthInDays(input.CalendarType) - 1);
+            var strategyId = strategyData.Strategy.Id;
+            var options = json.Value.SerializerOptions;
+            var eventsJson = JsonSerializer.Serialize(pieces.Select(p => new
+            {
+                p.Title,
+                p.Description,
+                p.ContentType,
+                p.Platform,
+                ScheduledAt = p.PostingTime,
+                p.Pillar,
+                Details = new { PieceIndex = p.Index, p.WeeklyTheme, p.WeekNumber, p.KeyMessage, p.CallToAction, p.Keywords, p.RecommendationId },
+            }), options);
+
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(InsertCalendarSql, new
+            {
+                request.UserId,
+                StrategyId = strategyId,
+                input.CalendarType,
+                input.StartDate,
+                EndDate = end,
+                Request = JsonSerializer.Serialize(request, options),
+            }, transaction, cancellationToken: cancellationToken));
+            var eventIds = (await connection.QueryAsync<(long Id, int PieceIndex)>(new CommandDefinition(InsertEventsSql,
+                new { StrategyId = strategyId, CalendarId = id, Events = eventsJson }, transaction, cancellationToken: cancellationToken)))
+                .ToDictionary(x => x.PieceIndex, x => x.Id);
+
+            var calendar = new Calendar(
+                id, request.UserId!, strategyId, input.CalendarType, input.StartDate, end, timezone, FrameworkVersion, comprehensive.CacheInfo.DataHash,
+                pillars, pillars.Select((p, i) => (p.Name, counts[i])).ToDictionary(x => x.Name, x => x.Item2),
+                platforms.Select((p, i) => new PlatformPlan(p, platformPlans[i].ContentType, platformPlans[i].Time.ToString("HH:mm"), pieces.Count(x => x.Platform == p))).ToList(),
+                themes.Select((t, w) => new WeekTheme(w + 1, input.StartDate.AddDays(7 * w), t.Theme, t.FromGap ? "gap_analysis" : "pillar")).ToList(),
+                pieces.Select(p => new ScheduledPiece(eventIds[p.Index], p.Date, p.DayName, p.WeekNumber, p.WeeklyTheme, p.Pillar, p.Platform, p.ContentType,
+                    p.Title, p.Description, p.KeyMessage, p.CallToAction, p.PostingTime, p.Keywords, p.RecommendationId, "scheduled")).ToList(),
+                pieces.Where(p => p.RecommendationId is not null).Select(p => p.RecommendationId!.Value).ToList(),
+                steps, quality, pieces.Count, time.GetUtcNow());
+            await connection.ExecuteAsync(new CommandDefinition(StoreResultSql, new { Id = id, Result = JsonSerializer.Serialize(calendar, options) },
+                transaction, cancellationToken: cancellationToken));
+            await transaction.CommitAsync(cancellationToken);
+
+            Duration.Instrument.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("calendar_type", input.CalendarType));
+            return calendar;
+        }
+
+        private static DateOnly NextMonday(TimeProvider time, TimeZoneInfo zone)
+        {
+            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime);
+            var ahead = ((int)DayOfWeek.Monday - (int)today.DayOfWeek + 7) % 7;
+            return today.AddDays(ahead == 0 ? 7 : ahead);
+        }
+
+        // Runs one step in its own child span and records its duration and score.
+        private static T Step<T>(List<StepResult> steps, int number, string name, string phase, Func<T> run, Func<T, StepScore> score)
+        {
+            using var activity = ServiceTelemetry.ActivitySource.StartActivity($"calendar.step.{number:00} {name}");
+            var watch = Stopwatch.StartNew();
+            var value = run();
+            var measured = score(value);
+            steps.Add(new StepResult(number, name, phase, "completed", Math.Round(watch.Elapsed.TotalMilliseconds, 3), measured.QualityScore,
+                measured.QualityScore >= CalendarSteps.PassThreshold, measured.Insights));
+            activity?.SetTag("calendar.step.quality_score", measured.QualityScore);
+            return value;
+        }
+    }
+
+    internal sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapPost("/calendar-generation/generate-calendar", async Task<Results<Created<Calendar>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(command, ct) is { } calendar
+                        ? TypedResults.Created($"{FeatureRegistration.RoutePrefix}/calendars/{calendar.Id}", calendar)
+                        : Problems.NotFound($"User '{command.UserId}' has no content strategy."))
+                .WithTags("Calendars")
+                .WithSummary("Generate a content calendar from the user's strategy and data, stored with its events")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesValidationProblem();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using ContentPlanning.Api.Features.GetComprehensiveUserData;
+using ContentPlanning.Api.Features.Shared;
+
+namespace ContentPlanning.Api.Features.GenerateCalendar;
+
+/// <summary>Extracts the generator's plain input from the strategy's and the profile's free-form JSON fields.</summary>
+public static class GeneratorInputMapping
+{
+    private static readonly string[] NameFields = ["name", "title", "keyword", "topic", "gap", "opportunity", "pillar"];
+
+    internal static GeneratorInput From(GenerateCalendar.Command request, ComprehensiveData data, Strategy strategy, string timezone, DateOnly defaultStart)
+    {
+        var onboarding = data.OnboardingData;
+        var weekly = onboarding?.PostingPreferences.Weekly;
+        int? weeklyCount = weekly is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
+        return new GeneratorInput(
+            request.CalendarType,
+            request.StartDate ?? defaultStart,
+            timezone,
+            request.PiecesPerDay,
+            request.Platforms ?? [],
+            Pillars(strategy.ContentPillars),
+            strategy.Industry ?? data.Industry,
+            Names(onboarding?.PostingDays),
+            weeklyCount,
+            data.PlatformPreferences.Count > 0 ? [.. data.PlatformPreferences.Keys] : Names(onboarding?.PlatformPreferences),
+            [.. data.GapAnalysis.Opportunities.Concat(data.GapAnalysis.ContentGaps).Concat(data.GapAnalysis.KeywordOpportunities).SelectMany(Names)],
+            [.. data.GapAnalysis.KeywordOpportunities.SelectMany(Names).Distinct(StringComparer.OrdinalIgnoreCase)],
+            [.. data.RecommendationsData.Where(r => r.Status == "pending").Select(r => new PendingRecommendation(r.Id, r.Title, Names(r.Platforms), Names(r.TargetKeywords)))],
+            Names(strategy.BusinessObjectives ?? data.BusinessGoals));
+    }
+
+    /// <summary>A list of names, a map of name to weight, or a list of objects with name and weight.</summary>
+    public static IReadOnlyList<Pillar> Pillars(JsonNode? node) => node switch
+    {
+        JsonObject map => [.. map.Select(kv => new Pillar(kv.Key, kv.Value is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1))],
+        JsonArray list => [.. list.Select(item => item switch
+        {
+            JsonObject o => new Pillar(Names(o).FirstOrDefault() ?? "", o["weight"] is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1),
+            _ => new Pillar(Names(item).FirstOrDefault() ?? "", 1),
+        })],
+        _ => [],
+    };
+
+    /// <summary>Strings of a string, a list, an object's name-like field, or an object's keys.</summary>
+    public static IReadOnlyList<string> Names(JsonNode? node) => node switch
+    {
+        JsonValue value when value.TryGetValue<string>(out var s) => string.IsNullOrWhiteSpace(s) ? [] : [s.Trim()],
+        JsonArray list => [.. list.SelectMany(Names)],
+        JsonObject o when NameFields.FirstOrDefault(o.ContainsKey) is { } field => Names(o[field]),
+        JsonObject o => [.. o.Select(kv => kv.Key)],
+        _ => [],
+    };
+}
