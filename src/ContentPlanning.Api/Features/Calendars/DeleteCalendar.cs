@@ -1,0 +1,41 @@
+using Carter;
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.Calendars;
+
+/// <summary>Deletes a calendar; its events go with it (ON DELETE CASCADE) in the same statement.</summary>
+public static class DeleteCalendar
+{
+    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Calendar;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Command, bool>
+    {
+        private const string Sql = "DELETE FROM generated_calendars WHERE id = @Id";
+
+        public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            return await connection.ExecuteAsync(new CommandDefinition(Sql, request, cancellationToken: cancellationToken)) > 0;
+        }
+    }
+
+    internal sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapDelete("/calendars/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.NotFound($"Calendar {id} does not exist."))
+                .WithTags("Calendars")
+                .WithSummary("Delete a generated calendar and its events")
+                .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+}
