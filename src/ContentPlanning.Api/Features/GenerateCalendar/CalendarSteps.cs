@@ -106,18 +106,26 @@ public static class CalendarSteps
 
     /// <summary>
     /// Step 5: pieces per pillar by weight (largest remainder, ties by pillar order); with at least as many pieces as
-    /// pillars each pillar gets one first, so none is left out.
+    /// pillars, a pillar left with none takes one from the pillar furthest above its exact share.
     /// </summary>
     public static IReadOnlyList<int> DistributePillars(IReadOnlyList<Pillar> pillars, int pieces)
     {
-        var floor = pieces >= pillars.Count ? 1 : 0;
-        var rest = pieces - (floor * pillars.Count);
-        var exact = pillars.Select(p => p.Weight * rest).ToArray();
-        var counts = exact.Select(e => (int)Math.Floor(e) + floor).ToArray();
+        var exact = pillars.Select(p => p.Weight * pieces).ToArray();
+        var counts = exact.Select(e => (int)Math.Floor(e)).ToArray();
         var left = pieces - counts.Sum();
         foreach (var i in Enumerable.Range(0, pillars.Count).OrderByDescending(i => exact[i] - Math.Floor(exact[i])).ThenBy(i => i).Take(left))
         {
             counts[i]++;
+        }
+
+        if (pieces >= pillars.Count)
+        {
+            for (var empty = Array.IndexOf(counts, 0); empty >= 0; empty = Array.IndexOf(counts, 0))
+            {
+                var donor = Enumerable.Range(0, pillars.Count).Where(i => counts[i] > 1).OrderByDescending(i => counts[i] - exact[i]).ThenBy(i => i).First();
+                counts[donor]--;
+                counts[empty]++;
+            }
         }
 
         return counts;

@@ -1,0 +1,94 @@
+using System.Net;
+using ContentPlanning.Api.Tests.Infrastructure;
+using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
+
+namespace ContentPlanning.Api.Tests.GenerateCalendar;
+
+public sealed class GenerateCalendarApiTests : DatabaseTest
+{
+    private const string GenerateUrl = ApiRoot + "/calendar-generation/generate-calendar";
+
+    private static Task<long> SeedStrategyWithPillarsAsync(string userId) =>
+        Testing.ScalarAsync<long>("""
+            INSERT INTO content_strategies (user_id, name, industry, content_pillars, business_objectives)
+            VALUES (@userId, 'Plan', 'retail', '{"Education": 3, "Stories": 1}', '["brand awareness"]') RETURNING id
+            """, new { userId });
+
+    [Test]
+    public async Task AQuarterlyCalendarIsStoredWithOneEventPerPieceAndReadsBack()
+    {
+        var strategyId = await SeedStrategyWithPillarsAsync("cal-1");
+        using var client = Testing.CreateClient();
+        using var response = await client.PostJsonAsync(GenerateUrl, """
+            {"user_id": "cal-1", "calendar_type": "quarterly", "start_date": "2026-03-02", "timezone": "Europe/Berlin",
+             "platforms": ["blog", "youtube", "linkedin", "instagram", "tiktok"], "pieces_per_day": 5}
+            """);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+        var json = await JsonAsync(response);
+        var id = json.GetProperty("id").GetInt64();
+        var schedule = json.GetProperty("daily_schedule").EnumerateArray().ToList();
+        var stored = await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_events WHERE calendar_id = @id AND status = 'scheduled'", new { id });
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Headers.Location?.ToString(), Is.EqualTo($"{ApiRoot}/calendars/{id}"));
+            Assert.That(json.GetProperty("strategy_id").GetInt64(), Is.EqualTo(strategyId));
+            Assert.That(json.GetProperty("end_date").GetString(), Is.EqualTo("2026-05-24"));
+            Assert.That(schedule, Has.Count.EqualTo(60 * 5));
+            Assert.That(json.GetProperty("event_count").GetInt32(), Is.EqualTo(300));
+            Assert.That(stored, Is.EqualTo(300));
+            Assert.That(json.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step_name").GetString()).ToList(),
+                Has.Member("Content Pillar Distribution").And.Count.EqualTo(12));
+            Assert.That(schedule.Select(p => p.GetProperty("event_id").GetInt64()).Distinct().Count(), Is.EqualTo(300));
+        });
+
+        using var get = await client.GetAsync($"{ApiRoot}/calendars/{id}");
+        var read = await JsonAsync(get);
+        Assert.That(read.GetProperty("daily_schedule").GetArrayLength(), Is.EqualTo(300));
+
+        using var list = await client.GetAsync($"{ApiRoot}/calendars?user_id=cal-1");
+        var items = (await JsonAsync(list)).GetProperty("items");
+        Assert.That(items[0].GetProperty("id").GetInt64(), Is.EqualTo(id));
+        Assert.That(items[0].GetProperty("event_count").GetInt32(), Is.EqualTo(300));
+
+        using var delete = await client.DeleteAsync($"{ApiRoot}/calendars/{id}");
+        Assert.That(delete.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_events WHERE calendar_id = @id", new { id }), Is.Zero);
+        using var gone = await client.GetAsync($"{ApiRoot}/calendars/{id}");
+        await AssertProblemAsync(gone, HttpStatusCode.NotFound);
+    }
+
+    [Test]
+    public async Task AUserWithoutStrategyGets404AndBadInput400()
+    {
+        using var client = Testing.CreateClient();
+        using var none = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-none", "calendar_type": "weekly"}""");
+        await AssertProblemAsync(none, HttpStatusCode.NotFound);
+
+        await SeedStrategyWithPillarsAsync("cal-2");
+        using var bad = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-2", "calendar_type": "yearly", "timezone": "Mars/Base", "pieces_per_day": 9}""");
+        Assert.That(bad.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await ValidationErrorFieldsAsync(bad), Is.SupersetOf(new[] { "calendar_type", "timezone", "pieces_per_day" }));
+    }
+
+    [Test]
+    public async Task AnotherUsersStrategyAnswersLikeAMissingOne()
+    {
+        var foreign = await SeedStrategyWithPillarsAsync("cal-3");
+        await SeedStrategyWithPillarsAsync("cal-4");
+        using var client = Testing.CreateClient();
+        using var response = await client.PostJsonAsync(GenerateUrl, $$"""{"user_id": "cal-4", "strategy_id": {{foreign}}, "calendar_type": "weekly"}""");
+        await AssertProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    [Test]
+    public async Task GenerationDoesNotChangeTheUsersDataVersion()
+    {
+        await SeedStrategyWithPillarsAsync("cal-5");
+        const string Version = "SELECT coalesce((SELECT version FROM user_data_versions WHERE user_id = 'cal-5'), 0)";
+        var before = await Testing.ScalarAsync<long>(Version);
+        using var client = Testing.CreateClient();
+        using var response = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-5", "calendar_type": "weekly"}""");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+        Assert.That(await Testing.ScalarAsync<long>(Version), Is.EqualTo(before));
+    }
+}
