@@ -1,0 +1,40 @@
+using Carter;
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using Dapper;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace ContentPlanning.Api.Features.CalendarEvents;
+
+public static class DeleteCalendarEvent
+{
+    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.CalendarEvent;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
+
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Command, bool>
+    {
+        private const string Sql = "DELETE FROM calendar_events WHERE id = @Id";
+
+        public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            return await connection.ExecuteAsync(new CommandDefinition(Sql, request, cancellationToken: cancellationToken)) > 0;
+        }
+    }
+
+    internal sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapDelete("/calendar-events/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.NotFound($"Calendar event {id} does not exist."))
+                .WithTags("Calendar events")
+                .WithSummary("Delete a calendar event")
+                .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+}
