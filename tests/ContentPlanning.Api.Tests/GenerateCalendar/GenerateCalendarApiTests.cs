@@ -91,4 +91,62 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
         Assert.That(await Testing.ScalarAsync<long>(Version), Is.EqualTo(before));
     }
+
+    private static async Task<HttpResponseMessage> PostWithKeyAsync(HttpClient client, string key, string body)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, GenerateUrl) { Content = Body(body) };
+        message.Headers.Add("Idempotency-Key", key);
+        return await client.SendAsync(message);
+    }
+
+    [Test]
+    public async Task ARepeatedIdempotencyKeyAnswersTheSameCalendarAndADifferentBodyIs422()
+    {
+        await SeedStrategyWithPillarsAsync("cal-6");
+        using var client = Testing.CreateClient();
+        const string Request = """{"user_id": "cal-6", "calendar_type": "weekly", "start_date": "2026-03-02"}""";
+        using var first = await PostWithKeyAsync(client, "key-6", Request);
+        using var second = await PostWithKeyAsync(client, "key-6", Request);
+        using var other = await PostWithKeyAsync(client, "key-6", Request.Replace("weekly", "monthly", StringComparison.Ordinal));
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), await first.Content.ReadAsStringAsync());
+        Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await JsonAsync(second)).GetProperty("id").GetInt64(), Is.EqualTo((await JsonAsync(first)).GetProperty("id").GetInt64()));
+        await AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity);
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'cal-6'"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ConcurrentRequestsWithOneKeyGenerateOnce()
+    {
+        await SeedStrategyWithPillarsAsync("cal-7");
+        using var client = Testing.CreateClient();
+        const string Request = """{"user_id": "cal-7", "calendar_type": "monthly", "start_date": "2026-03-02", "pieces_per_day": 3}""";
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostWithKeyAsync(client, "key-7", Request)));
+        var ids = new List<long>();
+        foreach (var response in responses)
+        {
+            Assert.That(response.StatusCode, Is.AnyOf(HttpStatusCode.Created, HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+            ids.Add((await JsonAsync(response)).GetProperty("id").GetInt64());
+            response.Dispose();
+        }
+
+        Assert.That(ids.Distinct().Count(), Is.EqualTo(1));
+        Assert.That(responses.Count(r => r.StatusCode == HttpStatusCode.Created), Is.EqualTo(1));
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'cal-7'"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task TwoGenerationsOfOneRequestAreIdenticalApartFromIdsAndTimestamps()
+    {
+        await SeedStrategyWithPillarsAsync("cal-8");
+        using var client = Testing.CreateClient();
+        const string Request = """{"user_id": "cal-8", "calendar_type": "weekly", "start_date": "2026-03-02", "pieces_per_day": 2}""";
+        using var a = await client.PostJsonAsync(GenerateUrl, Request);
+        using var b = await client.PostJsonAsync(GenerateUrl, Request);
+        static string Plan(System.Text.Json.JsonElement json) => string.Join("\n", json.GetProperty("daily_schedule").EnumerateArray()
+            .Select(p => $"{p.GetProperty("title")}|{p.GetProperty("platform")}|{p.GetProperty("pillar")}|{p.GetProperty("posting_time")}"));
+        var (ja, jb) = (await JsonAsync(a), await JsonAsync(b));
+        Assert.That(Plan(jb), Is.EqualTo(Plan(ja)));
+        Assert.That(jb.GetProperty("quality_score").GetDouble(), Is.EqualTo(ja.GetProperty("quality_score").GetDouble()));
+    }
 }

@@ -27,12 +27,19 @@ public static class GenerateCalendar
 
     public sealed record Command(
         string? UserId, long? StrategyId, string CalendarType, DateOnly? StartDate, string? Timezone, string? BusinessSize,
-        IReadOnlyList<string>? Platforms, int? PiecesPerDay, bool? ForceRefresh) : IRequest<Calendar?>, IUserScoped, IOwnedResource
+        IReadOnlyList<string>? Platforms, int? PiecesPerDay, bool? ForceRefresh) : IRequest<Outcome>, IUserScoped, IOwnedResource
     {
+        /// <summary>The Idempotency-Key header (not part of the body, so not part of the request hash).</summary>
+        [System.Text.Json.Serialization.JsonIgnore]
+        public string? IdempotencyKey { get; init; }
+
         OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
 
         long? IOwnedResource.ResourceId => StrategyId;
     }
+
+    /// <summary>A new calendar (201), a stored one answered again for a repeated Idempotency-Key (200), or a problem.</summary>
+    public sealed record Outcome(long Id, JsonNode? Calendar, bool Replayed, ProblemHttpResult? Problem);
 
     public sealed record StepResult(int StepNumber, string StepName, string Phase, string Status, double DurationMs, double QualityScore, bool ValidationPassed, IReadOnlyList<string> Insights);
 
@@ -63,6 +70,9 @@ public static class GenerateCalendar
             RuleFor(x => x.BusinessSize).Must(s => s is "startup" or "sme" or "enterprise").When(x => x.BusinessSize is not null)
                 .WithMessage("business_size must be startup, sme or enterprise.");
             RuleFor(x => x.PiecesPerDay).InclusiveBetween(1, 5);
+            RuleFor(x => x.IdempotencyKey).Length(1, 255).Must(k => k!.All(c => c is >= '!' and <= '~'))
+                .When(x => x.IdempotencyKey is not null).OverridePropertyName("Idempotency-Key")
+                .WithMessage("Idempotency-Key must be 1..255 printable characters.");
             RuleFor(x => x.Platforms).Must(p => p!.Count <= 10 && p.All(s => !string.IsNullOrWhiteSpace(s) && s.Length <= 50))
                 .When(x => x.Platforms is not null).WithMessage("platforms: at most 10 non-empty names of up to 50 characters.");
         }
@@ -77,11 +87,17 @@ public static class GenerateCalendar
     }
 
     internal sealed class Handler(NpgsqlDataSource dataSource, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
-        : IRequestHandler<Command, Calendar?>
+        : IRequestHandler<Command, Outcome>
     {
+        // Same-key requests queue on this lock until the first one commits, so a key generates once.
+        private const string KeyLockSql = """
+            SELECT pg_advisory_xact_lock(hashtextextended('generate-calendar:' || @Key, 0));
+            SELECT id, request_hash, result::text FROM generated_calendars WHERE idempotency_key = @Key;
+            """;
+
         private const string InsertCalendarSql = """
-            INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request)
-            VALUES (@UserId, @StrategyId, @CalendarType, @StartDate, @EndDate, @Request::jsonb)
+            INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request, idempotency_key, request_hash)
+            VALUES (@UserId, @StrategyId, @CalendarType, @StartDate, @EndDate, @Request::jsonb, @Key, @Hash)
             RETURNING id
             """;
 
@@ -96,8 +112,27 @@ public static class GenerateCalendar
 
         private const string StoreResultSql = "UPDATE generated_calendars SET result = @Result::jsonb WHERE id = @Id";
 
-        public async Task<Calendar?> Handle(Command request, CancellationToken cancellationToken)
+        public async Task<Outcome> Handle(Command request, CancellationToken cancellationToken)
         {
+            var options = json.Value.SerializerOptions;
+            var requestJson = JsonSerializer.Serialize(request, options);
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(requestJson)));
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (request.IdempotencyKey is { } key)
+            {
+                await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(KeyLockSql, new { Key = key }, transaction, cancellationToken: cancellationToken));
+                await grid.ReadAsync<object>();
+                var previous = await grid.ReadSingleOrDefaultAsync<(long Id, string? Hash, string? Result)?>();
+                if (previous is { } found)
+                {
+                    return found.Hash == hash
+                        ? new Outcome(found.Id, JsonNode.Parse(found.Result!), Replayed: true, null)
+                        : new Outcome(0, null, false, TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
+                            detail: $"Idempotency-Key '{key}' was used with a different request body."));
+                }
+            }
+
             using var span = ServiceTelemetry.ActivitySource.StartActivity("calendar.generate");
             span?.SetTag("calendar.type", request.CalendarType);
             var watch = Stopwatch.StartNew();
@@ -105,7 +140,7 @@ public static class GenerateCalendar
             var comprehensive = await mediator.Send(new GetComprehensiveUserData.GetComprehensiveUserData.Query(request.UserId, request.StrategyId, request.ForceRefresh ?? false), cancellationToken);
             if (comprehensive?.Data.StrategyData is not { } strategyData)
             {
-                return null;
+                return new Outcome(0, null, false, Problems.NotFound($"User '{request.UserId}' has no content strategy."));
             }
 
             var timezone = request.Timezone ?? "UTC";
@@ -140,7 +175,6 @@ public static class GenerateCalendar
 
             var end = input.StartDate.AddDays(CalendarSteps.LengthInDays(input.CalendarType) - 1);
             var strategyId = strategyData.Strategy.Id;
-            var options = json.Value.SerializerOptions;
             var eventsJson = JsonSerializer.Serialize(pieces.Select(p => new
             {
                 p.Title,
@@ -152,8 +186,6 @@ public static class GenerateCalendar
                 Details = new { PieceIndex = p.Index, p.WeeklyTheme, p.WeekNumber, p.KeyMessage, p.CallToAction, p.Keywords, p.RecommendationId },
             }), options);
 
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(InsertCalendarSql, new
             {
                 request.UserId,
@@ -161,7 +193,9 @@ public static class GenerateCalendar
                 input.CalendarType,
                 input.StartDate,
                 EndDate = end,
-                Request = JsonSerializer.Serialize(request, options),
+                Request = requestJson,
+                Key = request.IdempotencyKey,
+                Hash = hash,
             }, transaction, cancellationToken: cancellationToken));
             var eventIds = (await connection.QueryAsync<(long Id, int PieceIndex)>(new CommandDefinition(InsertEventsSql,
                 new { StrategyId = strategyId, CalendarId = id, Events = eventsJson }, transaction, cancellationToken: cancellationToken)))
@@ -181,7 +215,7 @@ public static class GenerateCalendar
             await transaction.CommitAsync(cancellationToken);
 
             Duration.Instrument.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("calendar_type", input.CalendarType));
-            return calendar;
+            return new Outcome(id, JsonSerializer.SerializeToNode(calendar, options), Replayed: false, null);
         }
 
         private static DateOnly NextMonday(TimeProvider time, TimeZoneInfo zone)
@@ -208,13 +242,18 @@ public static class GenerateCalendar
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/calendar-generation/generate-calendar", async Task<Results<Created<Calendar>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(command, ct) is { } calendar
-                        ? TypedResults.Created($"{FeatureRegistration.RoutePrefix}/calendars/{calendar.Id}", calendar)
-                        : Problems.NotFound($"User '{command.UserId}' has no content strategy."))
+            app.MapPost("/calendar-generation/generate-calendar", async Task<Results<Created<JsonNode>, Ok<JsonNode>, ProblemHttpResult>> (
+                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(command with { IdempotencyKey = idempotencyKey }, ct) switch
+                    {
+                        { Problem: { } problem } => problem,
+                        { Replayed: true } replay => TypedResults.Ok(replay.Calendar!),
+                        var created => TypedResults.Created($"{FeatureRegistration.RoutePrefix}/calendars/{created.Id}", created.Calendar!),
+                    })
                 .WithTags("Calendars")
                 .WithSummary("Generate a content calendar from the user's strategy and data, stored with its events")
                 .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
                 .ProducesValidationProblem();
     }
 }
