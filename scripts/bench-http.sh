@@ -76,17 +76,18 @@ db_commands() {
 
 # run_wrk NAME USERS PATH [METHOD BODY MAX FIRST]: one wrk run; appends "req/s p50_ms p99_ms errors db_per_1000" to results/NAME.
 run_wrk() {
-  local name=$1 users=$2 path=$3 method=${4:-GET} body=${5:-} max=${6:-0} first=${7:-1} before after line
+  local name=$1 users=$2 path=$3 method=${4:-GET} body=${5:-} max=${6:-0} first=${7:-1} before after line duration=$DURATION
+  # A pass over the users (max > 0) may take longer than one measurement: it ends when every thread has sent its share.
+  [ "$max" -gt 0 ] && [ "$name" = warm-all ] && duration=600
   before=$(db_commands)
   line=$(BENCH_PATH="/api/content-planning$path" BENCH_USERS=$users BENCH_METHOD=$method BENCH_BODY=$body BENCH_MAX=$max \
          BENCH_FIRST=$first BENCH_THREADS=$THREADS \
-         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/bench-http/round-robin.lua "$API" | tail -n 1)
+         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${duration}s" --latency -s scripts/bench-http/round-robin.lua "$API" | grep '^RESULT ')
   [ -n "$body" ] || unset BENCH_BODY
   after=$(db_commands)
-  echo "$line" | awk -v b="$before" -v a="$after" -F'[:,} ]+' '{
-      for (i = 1; i < NF; i++) v[$i] = $(i + 1)
-      req = v["\"requests\""]; sec = v["\"seconds\""]
-      printf "%.0f %.2f %.2f %d %.1f\n", req / sec, v["\"p50_us\""] / 1000, v["\"p99_us\""] / 1000, v["\"errors\""] + v["\"non2xx\""], (a - b) * 1000 / (req > 0 ? req : 1)
+  # RESULT requests seconds socket-errors non-2xx p50-us p99-us
+  echo "$line" | awk -v b="$before" -v a="$after" '{
+      printf "%.0f %.2f %.2f %d %.1f\n", $2 / $3, $6 / 1000, $7 / 1000, $4 + $5, (a - b) * 1000 / ($2 > 0 ? $2 : 1)
     }' >> "$DATA/results/$name"
 }
 

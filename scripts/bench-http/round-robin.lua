@@ -5,7 +5,7 @@
 --   BENCH_FIRST   the first n (default 1): n runs over BENCH_FIRST .. BENCH_FIRST + BENCH_USERS - 1
 --   BENCH_MAX     optional: each thread stops after this many requests (a pass over the users, nothing more)
 --   BENCH_TOKEN   optional bearer token
--- Prints one JSON line at the end: requests, seconds, errors, p50/p99 latency in microseconds.
+-- Prints one line at the end: RESULT requests seconds socket-errors non-2xx p50-us p99-us.
 local path = os.getenv("BENCH_PATH")
 local users = tonumber(os.getenv("BENCH_USERS") or "1")
 local method = os.getenv("BENCH_METHOD") or "GET"
@@ -55,7 +55,7 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('{"requests": %d, "seconds": %.3f, "errors": %d, "non2xx": %d, "p50_us": %d, "p99_us": %d}\n',
+  io.write(string.format("RESULT %d %.3f %d %d %d %d\n",
     summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.timeout, e.status,
     latency:percentile(50), latency:percentile(99)))
 end
