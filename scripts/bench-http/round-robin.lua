@@ -5,7 +5,7 @@
 --   BENCH_FIRST   the first n (default 1): n runs over BENCH_FIRST .. BENCH_FIRST + BENCH_USERS - 1
 --   BENCH_MAX     optional: each thread stops after this many requests (a pass over the users, nothing more)
 --   BENCH_TOKEN   optional bearer token
--- Prints one line at the end: RESULT requests seconds socket-errors non-2xx p50-us p99-us.
+-- Prints one line at the end: RESULT requests seconds socket-errors non-2xx p50-us p99-us mean-us.
 local path = os.getenv("BENCH_PATH")
 local users = tonumber(os.getenv("BENCH_USERS") or "1")
 local method = os.getenv("BENCH_METHOD") or "GET"
@@ -55,7 +55,7 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %d %.3f %d %d %d %d\n",
+  io.write(string.format("RESULT %d %.3f %d %d %d %d %d\n",
     summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(99), latency.mean))
 end

@@ -118,10 +118,10 @@ public static class GetComprehensiveUserData
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<Ok<Response>, ProblemHttpResult>> (
+            app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<ComprehensiveJsonResult, ProblemHttpResult>> (
                     string? user_id, long? strategy_id, bool? force_refresh, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(user_id, strategy_id, force_refresh ?? false), ct) is { } response
-                        ? TypedResults.Ok(response)
+                        ? new ComprehensiveJsonResult(response)
                         : Problems.NotFound(strategy_id is null
                             ? $"User '{user_id}' has neither an onboarding profile nor a content strategy."
                             : $"User '{user_id}' has no content strategy {strategy_id}."))
