@@ -80,7 +80,7 @@ run_wrk() {
   before=$(db_commands)
   line=$(BENCH_PATH="/api/content-planning$path" BENCH_USERS=$users BENCH_METHOD=$method BENCH_BODY=$body BENCH_MAX=$max \
          BENCH_FIRST=$first BENCH_THREADS=$THREADS \
-         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/bench-http/round-robin.lua "$API" | grep '^RESULT ')
+         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s scripts/bench-http/round-robin.lua "$API" | grep '^RESULT ')
   [ -n "$body" ] || unset BENCH_BODY
   after=$(db_commands)
   # RESULT requests seconds socket-errors non-2xx p50-us p99-us mean-us. A capped pass (max > 0) ends before the duration,
