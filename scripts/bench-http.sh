@@ -47,6 +47,8 @@ export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Da
 export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
 export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Benchmark__Enabled=true
 export Admin__ApiKey=bench-admin-key-0123456789 Auth__Mode=none
+# Production tracing samples: 1 % of root requests by default (OTEL_TRACES_SAMPLER / _ARG override it, e.g. always_on).
+export OTEL_TRACES_SAMPLER=${OTEL_TRACES_SAMPLER:-parentbased_traceidratio} OTEL_TRACES_SAMPLER_ARG=${OTEL_TRACES_SAMPLER_ARG:-0.01}
 
 echo "== Building (Release)"
 dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
@@ -160,4 +162,4 @@ for c in "${CASES[@]}"; do
     "$(awk '{ s += $4 } END { print s }' "$DATA/results/$c")" "$(awk -v a="$rps" -v b="$base" 'BEGIN { print a / b }')" "$(col "$c" 5)"
 done
 echo
-echo "medians of $ROUNDS interleaved rounds; errors summed over rounds; machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB"
+echo "sampler: $OTEL_TRACES_SAMPLER $OTEL_TRACES_SAMPLER_ARG; medians of $ROUNDS interleaved rounds; errors summed over rounds; machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB"
