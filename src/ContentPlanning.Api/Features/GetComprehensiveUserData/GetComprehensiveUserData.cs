@@ -84,8 +84,7 @@ public static class GetComprehensiveUserData
                     if (snapshot is null)
                     {
                         // Fail-safe capped too: a not-found entry's Redis key lives 30 s, not the fail-safe window.
-                        var notFound = TimeSpan.FromSeconds(30);
-                        context.Options = context.Options with { Duration = notFound, DistributedCacheDuration = notFound, FailSafeMaxDuration = notFound };
+                        context.Options = context.Options.LivingAtMost(TimeSpan.FromSeconds(30));
                     }
 
                     return snapshot;
