@@ -115,7 +115,14 @@ public sealed class RouteWalkTests : DatabaseTest
             ["strategies"] = strategy,
             ["gap-analysis"] = await Testing.ScalarAsync<long>("INSERT INTO content_gap_analyses (user_id, website_url) VALUES ('bob', 'https://bob.example') RETURNING id"),
             ["recommendations"] = await Testing.ScalarAsync<long>("INSERT INTO content_recommendations (user_id, strategy_id, recommendation_type, title) VALUES ('bob', @strategy, 'blog', 'T') RETURNING id", new { strategy }),
+            ["calendars"] = await CalendarAsync(),
+            ["calendar-events"] = await Testing.ScalarAsync<long>("INSERT INTO calendar_events (strategy_id, title, scheduled_at) VALUES (@strategy, 'E', now()) RETURNING id", new { strategy }),
             ["analytics"] = await Testing.ScalarAsync<long>("INSERT INTO content_analytics (user_id, strategy_id, platform) VALUES ('bob', @strategy, 'linkedin') RETURNING id", new { strategy }),
         };
+
+        Task<long> CalendarAsync() => Testing.ScalarAsync<long>("""
+            INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request, result)
+            VALUES ('bob', @strategy, 'weekly', '2026-03-02', '2026-03-08', '{}', '{}') RETURNING id
+            """, new { strategy });
     }
 }

@@ -149,4 +149,31 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
         Assert.That(Plan(jb), Is.EqualTo(Plan(ja)));
         Assert.That(jb.GetProperty("quality_score").GetDouble(), Is.EqualTo(ja.GetProperty("quality_score").GetDouble()));
     }
+
+    [Test]
+    public async Task CalendarAndEventWritesRefreshTheCachedStrategySummary()
+    {
+        var strategyId = await SeedStrategyWithPillarsAsync("cal-9");
+        using var client = Testing.CreateClient();
+        var summaryUrl = $"{ApiRoot}/strategies/{strategyId}/summary";
+        using (var before = await client.GetAsync(summaryUrl))
+        {
+            Assert.That((await JsonAsync(before)).GetProperty("latest_calendar").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+        }
+
+        using var generated = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-9", "calendar_type": "weekly", "start_date": "2026-03-02"}""");
+        var calendar = await JsonAsync(generated);
+        using (var after = await client.GetAsync(summaryUrl))
+        {
+            var summary = await JsonAsync(after);
+            Assert.That(summary.GetProperty("latest_calendar").GetProperty("id").GetInt64(), Is.EqualTo(calendar.GetProperty("id").GetInt64()));
+            Assert.That(summary.GetProperty("calendar_events").GetProperty("total").GetInt32(), Is.EqualTo(5));
+        }
+
+        var eventId = calendar.GetProperty("daily_schedule")[0].GetProperty("event_id").GetInt64();
+        using var delete = await client.DeleteAsync($"{ApiRoot}/calendar-events/{eventId}");
+        Assert.That(delete.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        using var last = await client.GetAsync(summaryUrl);
+        Assert.That((await JsonAsync(last)).GetProperty("calendar_events").GetProperty("total").GetInt32(), Is.EqualTo(4));
+    }
 }

@@ -19,6 +19,10 @@ public sealed class CalendarEvent
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The strategy owner, read with the row so a write can evict the owner's calendar answers; not part of the JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? OwnerUserId { get; set; }
+
     public const string SelectColumns =
         "id, strategy_id, calendar_id, title, description, content_type, platform, scheduled_at, status, pillar, details, created_at, updated_at";
 

@@ -9,12 +9,12 @@ using Npgsql;
 
 namespace ContentPlanning.Api.Features.CalendarEvents;
 
-/// <summary>A manual event. Not part of the comprehensive data: no user cache is invalidated.</summary>
+/// <summary>A manual event (optional <c>user_id</c>: the strategy must be that user's). Not part of the comprehensive data: no user cache is invalidated.</summary>
 public static class CreateCalendarEvent
 {
     public sealed record Command(
-        long StrategyId, string Title, DateTimeOffset ScheduledAt, long? CalendarId, string? Platform, string? ContentType, string? Pillar,
-        string? Description, string? Status) : IRequest<CalendarEvent?>, IOwnedResource
+        string? UserId, long? StrategyId, string Title, DateTimeOffset ScheduledAt, long? CalendarId, string? Platform, string? ContentType, string? Pillar,
+        string? Description, string? Status) : IRequest<CalendarEvent?>, IUserScoped, IOwnedResource
     {
         OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
 
@@ -25,7 +25,8 @@ public static class CreateCalendarEvent
     {
         public Validator()
         {
-            RuleFor(x => x.StrategyId).GreaterThan(0);
+            RuleFor(x => x.UserId).ValidUserId().When(x => x.UserId is not null);
+            RuleFor(x => x.StrategyId).NotNull().GreaterThan(0);
             RuleFor(x => x.Title).NotEmpty().MaximumLength(500);
             RuleFor(x => x.ScheduledAt).NotEqual(default(DateTimeOffset)).WithMessage("'scheduled_at' is required.");
             RuleFor(x => x.CalendarId).GreaterThan(0);
@@ -36,22 +37,31 @@ public static class CreateCalendarEvent
         }
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Command, CalendarEvent?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, CalendarEvent?>
     {
         // One statement: nothing is inserted unless the strategy exists and the calendar (if any) was generated from it.
         private const string Sql = $"""
+            WITH inserted AS (
             INSERT INTO calendar_events (strategy_id, calendar_id, title, description, content_type, platform, scheduled_at, status, pillar)
             SELECT s.id, @CalendarId, @Title, @Description, @ContentType, @Platform, @ScheduledAt, coalesce(@Status, 'draft'), @Pillar
             FROM content_strategies s
             WHERE s.id = @StrategyId
+              AND (@UserId::text IS NULL OR s.user_id = @UserId)
               AND (@CalendarId::bigint IS NULL OR EXISTS (SELECT 1 FROM generated_calendars c WHERE c.id = @CalendarId AND c.strategy_id = s.id))
-            RETURNING {CalendarEvent.SelectColumns}
+            RETURNING {CalendarEvent.SelectColumns})
+            SELECT inserted.*, (SELECT user_id FROM content_strategies WHERE id = inserted.strategy_id) AS owner_user_id FROM inserted
             """;
 
         public async Task<CalendarEvent?> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await connection.QuerySingleOrDefaultAsync<CalendarEvent>(new CommandDefinition(Sql, request with { ScheduledAt = request.ScheduledAt.ToUniversalTime() }, cancellationToken: cancellationToken));
+            var created = await connection.QuerySingleOrDefaultAsync<CalendarEvent>(new CommandDefinition(Sql, request with { ScheduledAt = request.ScheduledAt.ToUniversalTime() }, cancellationToken: cancellationToken));
+            if (created?.OwnerUserId is { } owner)
+            {
+                await cache.InvalidateCalendarAsync(owner, cancellationToken);
+            }
+
+            return created;
         }
     }
 

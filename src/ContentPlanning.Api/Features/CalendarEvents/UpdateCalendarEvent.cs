@@ -36,10 +36,15 @@ public static class UpdateCalendarEvent
         }
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Command, WriteOutcome<CalendarEvent>>
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, WriteOutcome<CalendarEvent>>
     {
         // The row is locked while the move is checked, so two concurrent moves cannot both pass from the same state.
-        private const string CurrentSql = "SELECT status FROM calendar_events WHERE id = @Id FOR UPDATE";
+        private const string CurrentSql = """
+            SELECT e.status, s.user_id
+            FROM calendar_events e JOIN content_strategies s ON s.id = e.strategy_id
+            WHERE e.id = @Id
+            FOR UPDATE OF e
+            """;
 
         private const string UpdateSql = $"""
             UPDATE calendar_events
@@ -53,8 +58,8 @@ public static class UpdateCalendarEvent
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var current = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(CurrentSql, request, transaction, cancellationToken: cancellationToken));
-            if (current is null)
+            var row = await connection.QuerySingleOrDefaultAsync<(string Status, string UserId)?>(new CommandDefinition(CurrentSql, request, transaction, cancellationToken: cancellationToken));
+            if (row is not { Status: var current, UserId: var owner })
             {
                 return Problems.NotFound($"Calendar event {request.Id} does not exist.");
             }
@@ -66,6 +71,7 @@ public static class UpdateCalendarEvent
 
             var updated = await connection.QuerySingleAsync<CalendarEvent>(new CommandDefinition(UpdateSql, request with { ScheduledAt = request.ScheduledAt.ToUniversalTime() }, transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
+            await cache.InvalidateCalendarAsync(owner, cancellationToken);
             return updated;
         }
     }

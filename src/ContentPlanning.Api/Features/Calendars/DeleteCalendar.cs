@@ -18,14 +18,21 @@ public static class DeleteCalendar
         long? IOwnedResource.ResourceId => Id;
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Command, bool>
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
     {
-        private const string Sql = "DELETE FROM generated_calendars WHERE id = @Id";
+        private const string Sql = "DELETE FROM generated_calendars WHERE id = @Id RETURNING user_id";
 
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await connection.ExecuteAsync(new CommandDefinition(Sql, request, cancellationToken: cancellationToken)) > 0;
+            var owner = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            if (owner is null)
+            {
+                return false;
+            }
+
+            await cache.InvalidateCalendarAsync(owner, cancellationToken);
+            return true;
         }
     }
 

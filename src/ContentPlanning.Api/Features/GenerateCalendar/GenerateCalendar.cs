@@ -86,7 +86,7 @@ public static class GenerateCalendar
             "content_planning.calendar.generation.duration", "ms", "Server-side time of one calendar generation, by calendar_type.");
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
         : IRequestHandler<Command, Outcome>
     {
         // Same-key requests queue on this lock until the first one commits, so a key generates once.
@@ -213,6 +213,8 @@ public static class GenerateCalendar
             await connection.ExecuteAsync(new CommandDefinition(StoreResultSql, new { Id = id, Result = JsonSerializer.Serialize(calendar, options) },
                 transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
+            // Answers built from calendars (the strategy summary) are evicted; the comprehensive data stays cached.
+            await cache.InvalidateCalendarAsync(request.UserId!, cancellationToken);
 
             Duration.Instrument.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("calendar_type", input.CalendarType));
             return new Outcome(id, JsonSerializer.SerializeToNode(calendar, options), Replayed: false, null);
