@@ -41,14 +41,37 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
             Assert.That(schedule.Select(p => p.GetProperty("event_id").GetInt64()).Distinct().Count(), Is.EqualTo(300));
         });
 
+        var first = schedule[0];
+        var firstId = first.GetProperty("event_id").GetInt64();
+        using (var edit = await client.PutJsonAsync($"{ApiRoot}/calendar-events/{firstId}", $$"""
+            {"title": "Edited", "scheduled_at": "{{first.GetProperty("posting_time").GetString()}}", "status": "published"}
+            """))
+        {
+            Assert.That(edit.StatusCode, Is.EqualTo(HttpStatusCode.OK), await edit.Content.ReadAsStringAsync());
+        }
+
+        using (var remove = await client.DeleteAsync($"{ApiRoot}/calendar-events/{schedule[1].GetProperty("event_id").GetInt64()}"))
+        {
+            Assert.That(remove.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        }
+
         using var get = await client.GetAsync($"{ApiRoot}/calendars/{id}");
         var read = await JsonAsync(get);
-        Assert.That(read.GetProperty("daily_schedule").GetArrayLength(), Is.EqualTo(300));
+        var readFirst = read.GetProperty("daily_schedule").EnumerateArray().Single(p => p.GetProperty("event_id").GetInt64() == firstId);
+        Assert.Multiple(() =>
+        {
+            Assert.That(read.GetProperty("daily_schedule").GetArrayLength(), Is.EqualTo(299));
+            Assert.That(read.GetProperty("event_count").GetInt32(), Is.EqualTo(299));
+            Assert.That(readFirst.GetProperty("title").GetString(), Is.EqualTo("Edited"));
+            Assert.That(readFirst.GetProperty("status").GetString(), Is.EqualTo("published"));
+            Assert.That(readFirst.GetProperty("posting_time").GetString(), Is.EqualTo(first.GetProperty("posting_time").GetString()));
+            Assert.That(readFirst.GetProperty("weekly_theme").GetString(), Is.EqualTo(first.GetProperty("weekly_theme").GetString()));
+        });
 
         using var list = await client.GetAsync($"{ApiRoot}/calendars?user_id=cal-1");
         var items = (await JsonAsync(list)).GetProperty("items");
         Assert.That(items[0].GetProperty("id").GetInt64(), Is.EqualTo(id));
-        Assert.That(items[0].GetProperty("event_count").GetInt32(), Is.EqualTo(300));
+        Assert.That(items[0].GetProperty("event_count").GetInt32(), Is.EqualTo(299));
 
         using var delete = await client.DeleteAsync($"{ApiRoot}/calendars/{id}");
         Assert.That(delete.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Carter;
+using ContentPlanning.Api.Features.CalendarEvents;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
@@ -9,7 +11,10 @@ using Npgsql;
 
 namespace ContentPlanning.Api.Features.Calendars;
 
-/// <summary>A generated calendar exactly as generation answered it (not cached: a read is one indexed row).</summary>
+/// <summary>
+/// A generated calendar as generation answered it, with <c>daily_schedule</c> and <c>event_count</c> read from its events as
+/// they are now (edits, status moves and deletions show). Not cached: one round trip of two indexed reads.
+/// </summary>
 public static class GetCalendar
 {
     public sealed record Query(long Id) : IRequest<JsonNode?>, IOwnedResource
@@ -21,13 +26,51 @@ public static class GetCalendar
 
     internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, JsonNode?>
     {
-        private const string Sql = "SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL";
+        private const string Sql = $"""
+            SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL;
+            SELECT {CalendarEvent.SelectColumns} FROM calendar_events WHERE calendar_id = @Id ORDER BY scheduled_at, id;
+            """;
 
         public async Task<JsonNode?> Handle(Query request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var text = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
-            return text is null ? null : JsonNode.Parse(text);
+            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            if (await grid.ReadSingleOrDefaultAsync<string>() is not { } text || JsonNode.Parse(text) is not JsonObject calendar)
+            {
+                return null;
+            }
+
+            var events = (await grid.ReadAsync<CalendarEvent>()).ToList();
+            var zone = calendar["timezone"]?.GetValue<string>() is { } tz && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found) ? found : TimeZoneInfo.Utc;
+            calendar["daily_schedule"] = new JsonArray([.. events.Select(e => Piece(e, zone))]);
+            calendar["event_count"] = events.Count;
+            return calendar;
+        }
+
+        // The generated piece's shape: columns the user may have edited, plan fields kept in details, times in the calendar's zone.
+        private static JsonNode Piece(CalendarEvent e, TimeZoneInfo zone)
+        {
+            var local = TimeZoneInfo.ConvertTime(e.ScheduledAt, zone);
+            var details = e.Details as JsonObject;
+            return new JsonObject
+            {
+                ["event_id"] = e.Id,
+                ["date"] = local.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["day_name"] = local.DayOfWeek.ToString(),
+                ["week_number"] = details?["week_number"]?.DeepClone(),
+                ["weekly_theme"] = details?["weekly_theme"]?.DeepClone(),
+                ["pillar"] = e.Pillar,
+                ["platform"] = e.Platform,
+                ["content_type"] = e.ContentType,
+                ["title"] = e.Title,
+                ["description"] = e.Description,
+                ["key_message"] = details?["key_message"]?.DeepClone(),
+                ["call_to_action"] = details?["call_to_action"]?.DeepClone(),
+                ["posting_time"] = local.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
+                ["keywords"] = details?["keywords"]?.DeepClone() ?? new JsonArray(),
+                ["recommendation_id"] = details?["recommendation_id"]?.DeepClone(),
+                ["status"] = e.Status,
+            };
         }
     }
 
