@@ -199,4 +199,34 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
         using var last = await client.GetAsync(summaryUrl);
         Assert.That((await JsonAsync(last)).GetProperty("calendar_events").GetProperty("total").GetInt32(), Is.EqualTo(4));
     }
+
+    [Test]
+    public async Task AnEventInsertFailingMidwayStoresNothing()
+    {
+        var strategyId = await SeedStrategyWithPillarsAsync("cal-10");
+        // A trigger that refuses the fourth piece of this strategy's generation: the statement fails after earlier rows went in.
+        await Testing.ExecuteAsync($$"""
+            CREATE FUNCTION test_fail_fourth_piece() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.strategy_id = {{strategyId}} AND (NEW.details ->> 'piece_index')::int = 3 THEN
+                    RAISE EXCEPTION 'injected failure';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_fail_fourth_piece BEFORE INSERT ON calendar_events FOR EACH ROW EXECUTE FUNCTION test_fail_fourth_piece();
+            """);
+        try
+        {
+            using var client = Testing.CreateClient();
+            using var response = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-10", "calendar_type": "weekly", "start_date": "2026-03-02"}""");
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
+        }
+        finally
+        {
+            await Testing.ExecuteAsync("DROP TRIGGER test_fail_fourth_piece ON calendar_events; DROP FUNCTION test_fail_fourth_piece();");
+        }
+
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'cal-10'"), Is.Zero);
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_events WHERE strategy_id = @strategyId", new { strategyId }), Is.Zero);
+    }
 }
