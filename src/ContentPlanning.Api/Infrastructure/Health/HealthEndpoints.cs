@@ -8,7 +8,7 @@ namespace ContentPlanning.Api.Infrastructure.Health;
 
 public static class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    public const string ReadyTag = "ready";
     private const string PostgresCheck = "postgres";
 
     public static IServiceCollection AddHealth(this IServiceCollection services)
