@@ -13,10 +13,10 @@ public sealed class ChangeNotificationTests : DatabaseTest
 {
     private static string Industry(JsonNode answer) => answer["data"]!["onboarding_data"]!["industry"]!.GetValue<string>();
 
-    private static UserChangeListener Listener(ApiFactory node) => node.Services.GetRequiredService<UserChangeListener>();
+    internal static UserChangeListener Listener(ApiFactory node) => node.Services.GetRequiredService<UserChangeListener>();
 
     /// <summary>Waits until both listeners handled everything notified so far (notifications arrive in commit order).</summary>
-    private static async Task SyncAsync(params ApiFactory[] nodes)
+    internal static async Task SyncAsync(params ApiFactory[] nodes)
     {
         var sentinel = "0:sync-" + Guid.NewGuid().ToString("N");
         await Testing.ExecuteAsync("SELECT pg_notify('user_data_changed', @sentinel)", new { sentinel });
@@ -28,18 +28,19 @@ public sealed class ChangeNotificationTests : DatabaseTest
         }
     }
 
-    private static async Task<ApiFactory> StartNodeBAsync()
+    /// <summary>A node with the listener on (the shared test node has it off), once it listens.</summary>
+    internal static async Task<ApiFactory> StartListeningNodeAsync(string name, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var nodeB = new ApiFactory("node-b");
-        _ = nodeB.Server;
+        var node = new ApiFactory(name, settings);
+        _ = node.Server;
         var deadline = Stopwatch.StartNew();
-        while (Listener(nodeB).State != UserChangeListener.ListenerState.Listening)
+        while (Listener(node).State != UserChangeListener.ListenerState.Listening)
         {
-            Assert.That(deadline.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
+            Assert.That(deadline.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), $"{name} never listened");
             await Task.Delay(10);
         }
 
-        return nodeB;
+        return node;
     }
 
     private static async Task<JsonNode> CachedAsync(HttpClient client, string userId)
@@ -53,12 +54,13 @@ public sealed class ChangeNotificationTests : DatabaseTest
     [Test]
     public async Task ASqlUpdateIsAnsweredByBothNodesWithinASecondWhileOtherUsersStayCached()
     {
-        await using var nodeB = await StartNodeBAsync();
-        using var clientA = Testing.CreateClient();
+        await using var nodeA = await StartListeningNodeAsync("node-a-listening");
+        await using var nodeB = await StartListeningNodeAsync("node-b-listening");
+        using var clientA = nodeA.CreateClient();
         using var clientB = nodeB.CreateClient();
         await InsertProfileAsync("changed", industry: "before");
         await InsertProfileAsync("untouched");
-        await SyncAsync(Testing.Factory, nodeB);
+        await SyncAsync(nodeA, nodeB);
         foreach (var client in new[] { clientA, clientB })
         {
             await CachedAsync(client, "changed");
@@ -82,7 +84,7 @@ public sealed class ChangeNotificationTests : DatabaseTest
         Assert.That(seen.Keys, Is.EquivalentTo(new[] { "node-a", "node-b" }), "nodes that answered the new data within one second");
         TestContext.Out.WriteLine($"new data answered after: {string.Join(", ", seen.Select(s => $"{s.Key} {s.Value:F1} ms"))}");
         // Every tier agrees: without L1, node-b's answer comes from L2 or a recomputation, never the old value.
-        Testing.Cache.ClearMemory();
+        nodeA.Services.GetRequiredService<ContentPlanning.Caching.ITieredCache>().ClearMemory();
         Assert.That(Industry(await GetAsync(clientA, "changed")), Is.EqualTo("after"));
         Assert.That(Source(await GetAsync(clientA, "untouched")), Is.EqualTo("redis"));
         Assert.That(Source(await GetAsync(clientB, "untouched")), Is.EqualTo("memory"));
@@ -91,11 +93,12 @@ public sealed class ChangeNotificationTests : DatabaseTest
     [Test]
     public async Task ARolledBackTransactionEvictsNothing()
     {
-        await using var nodeB = await StartNodeBAsync();
-        using var clientA = Testing.CreateClient();
+        await using var nodeA = await StartListeningNodeAsync("node-a-listening");
+        await using var nodeB = await StartListeningNodeAsync("node-b-listening");
+        using var clientA = nodeA.CreateClient();
         using var clientB = nodeB.CreateClient();
         await InsertProfileAsync("rolled-back", industry: "before");
-        await SyncAsync(Testing.Factory, nodeB);
+        await SyncAsync(nodeA, nodeB);
         await CachedAsync(clientA, "rolled-back");
         await CachedAsync(clientB, "rolled-back");
 
@@ -107,7 +110,7 @@ public sealed class ChangeNotificationTests : DatabaseTest
             await transaction.RollbackAsync();
         }
 
-        await SyncAsync(Testing.Factory, nodeB);
+        await SyncAsync(nodeA, nodeB);
         Assert.That(Source(await GetAsync(clientA, "rolled-back")), Is.EqualTo("memory"));
         Assert.That(Source(await GetAsync(clientB, "rolled-back")), Is.EqualTo("memory"));
     }
@@ -115,14 +118,15 @@ public sealed class ChangeNotificationTests : DatabaseTest
     [Test]
     public async Task AfterTheListenersAreKilledAndBackNoStaleAnswerIsServedAsFresh()
     {
-        await using var nodeB = await StartNodeBAsync();
-        using var clientA = Testing.CreateClient();
+        await using var nodeA = await StartListeningNodeAsync("node-a-listening");
+        await using var nodeB = await StartListeningNodeAsync("node-b-listening");
+        using var clientA = nodeA.CreateClient();
         using var clientB = nodeB.CreateClient();
         await InsertProfileAsync("missed", industry: "before");
-        await SyncAsync(Testing.Factory, nodeB);
+        await SyncAsync(nodeA, nodeB);
         await CachedAsync(clientA, "missed");
         await CachedAsync(clientB, "missed");
-        var reconnects = new[] { Listener(Testing.Factory), Listener(nodeB) }.Select(l => l.BackendProcessId).ToArray();
+        var reconnects = new[] { Listener(nodeA), Listener(nodeB) }.Select(l => l.BackendProcessId).ToArray();
 
         // Both listeners at once: no node hears the update, so only the reconnect rule can keep the caches honest.
         await Testing.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE '{UserChangeListener.ApplicationNamePrefix}%'");
@@ -133,7 +137,7 @@ public sealed class ChangeNotificationTests : DatabaseTest
         }
 
         var deadline = Stopwatch.StartNew();
-        while (new[] { Listener(Testing.Factory), Listener(nodeB) }.Any(l => l.State != UserChangeListener.ListenerState.Listening
+        while (new[] { Listener(nodeA), Listener(nodeB) }.Any(l => l.State != UserChangeListener.ListenerState.Listening
                    || reconnects.Contains(l.BackendProcessId)))
         {
             Assert.That(deadline.Elapsed, Is.LessThan(TimeSpan.FromSeconds(15)), "the listeners did not reconnect");
@@ -181,13 +185,14 @@ public sealed class ChangeNotificationTests : DatabaseTest
     [Test]
     public async Task ABulkUpdateOfTenThousandUsersEvictsEveryOne()
     {
-        await using var nodeB = await StartNodeBAsync();
-        using var clientA = Testing.CreateClient();
+        await using var nodeA = await StartListeningNodeAsync("node-a-listening");
+        await using var nodeB = await StartListeningNodeAsync("node-b-listening");
+        using var clientA = nodeA.CreateClient();
         using var clientB = nodeB.CreateClient();
         await Testing.ExecuteAsync("""
             INSERT INTO user_profiles (user_id, industry) SELECT 'bulk-' || i, 'before' FROM generate_series(1, 10000) AS i
             """);
-        await SyncAsync(Testing.Factory, nodeB);
+        await SyncAsync(nodeA, nodeB);
         var sample = Enumerable.Range(0, 20).Select(i => $"bulk-{1 + (i * 499)}").ToList();
         foreach (var userId in sample)
         {
@@ -195,15 +200,15 @@ public sealed class ChangeNotificationTests : DatabaseTest
             await CachedAsync(clientB, userId);
         }
 
-        var handledBefore = new[] { Listener(Testing.Factory).Handled, Listener(nodeB).Handled };
+        var handledBefore = new[] { Listener(nodeA).Handled, Listener(nodeB).Handled };
         var bulk = Stopwatch.StartNew();
         var updated = await Testing.ExecuteAsync("UPDATE user_profiles SET industry = 'after' WHERE user_id LIKE 'bulk-%'");
         var committed = bulk.Elapsed;
-        await SyncAsync(Testing.Factory, nodeB);
+        await SyncAsync(nodeA, nodeB);
         TestContext.Out.WriteLine($"bulk update of {updated} users: {committed.TotalMilliseconds:F0} ms to commit, all evicted on both nodes after {bulk.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.That(updated, Is.EqualTo(10_000));
-        Assert.That(Listener(Testing.Factory).Handled - handledBefore[0], Is.EqualTo(10_001), "one notification per user, plus the sentinel");
+        Assert.That(Listener(nodeA).Handled - handledBefore[0], Is.EqualTo(10_001), "one notification per user, plus the sentinel");
         Assert.That(Listener(nodeB).Handled - handledBefore[1], Is.EqualTo(10_001));
         foreach (var userId in sample)
         {

@@ -37,7 +37,8 @@ public sealed partial class UserChangeListener(
     private static readonly Counter<long> Reconnects = ServiceTelemetry.Meter.CreateCounter<long>(
         "content_planning.cache_coherence.reconnects", description: "Listener reconnects after a drop; each expired this node's L1");
 
-    private readonly Channel<string> _received = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    // One per run of ExecuteAsync, so the service can be stopped and started again (the measurement does).
+    private Channel<string> _received = Channel.CreateUnbounded<string>();
     private volatile ListenerState _state = ListenerState.Starting;
     private long _handled;
 
@@ -63,6 +64,7 @@ public sealed partial class UserChangeListener(
             return;
         }
 
+        _received = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
         var evictions = EvictLoopAsync(settings.BatchSize, stoppingToken);
         await ListenLoopAsync(settings, stoppingToken);
         _received.Writer.TryComplete();
