@@ -34,6 +34,18 @@ if [ -z "${Admin__ApiKey:-}" ]; then
   Admin__ApiKey=$(cat "$DATA/admin-key")
 fi
 export Admin__ApiKey
+
+# Bearer tokens: a local HS256 signing key per checkout, kept beside the admin key (Auth__* in the environment wins;
+# set Auth__Authority + Auth__Audience to use a real OIDC provider, or Auth__Mode=none behind a trusted gateway).
+if [ -z "${Auth__Authority:-}" ] && [ "${Auth__Mode:-jwt}" = "jwt" ]; then
+  if [ -z "${Auth__SigningKey:-}" ]; then
+    [ -f "$DATA/signing-key" ] || head -c 32 /dev/urandom | base64 > "$DATA/signing-key"
+    Auth__SigningKey=$(cat "$DATA/signing-key")
+  fi
+  export Auth__SigningKey
+  export Auth__Issuer=${Auth__Issuer:-content-planning-local}
+fi
+export Auth__Audience=${Auth__Audience:-content-planning-api}
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning"
 export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
@@ -45,6 +57,22 @@ API_DLL=src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
 echo "== Migrating and loading demo data"
 dotnet "$API_DLL" seed
 
+TOKENS=""
+if [ -n "${Auth__SigningKey:-}" ] && [ "${Auth__Mode:-jwt}" = "jwt" ]; then
+  # Minted by the API's own command with the key above: 12 hours, demo-alice as an end user, and a service token.
+  ALICE_TOKEN=$(dotnet "$API_DLL" token demo-alice user 12 2>/dev/null)
+  SERVICE_TOKEN=$(dotnet "$API_DLL" token run-sh-service service 12 2>/dev/null)
+  printf 'export TOKEN=%s\nexport SERVICE_TOKEN=%s\n' "$ALICE_TOKEN" "$SERVICE_TOKEN" > "$DATA/tokens.env"
+  TOKENS="
+  Tokens (12 h; both are in $DATA/tokens.env):
+    demo-alice (end user, read+write on her own data):
+      export TOKEN=$ALICE_TOKEN
+    service (read+write for any user_id):
+      export SERVICE_TOKEN=$SERVICE_TOKEN
+    One line for a new shell:  . $DATA/tokens.env
+    More:  dotnet $API_DLL token SUBJECT user|service [HOURS]   (with the Auth__* variables above)"
+fi
+
 cat <<TXT
 
   API        $API_URL/api/content-planning
@@ -52,6 +80,7 @@ cat <<TXT
   Health     $API_URL/health/ready
   Traces     $API_URL/api/content-planning/diagnostics/traces  (header X-Admin-Key)
   Admin key  $Admin__ApiKey
+  Auth       ${Auth__Mode:-jwt} (issuer ${Auth__Authority:-${Auth__Issuer:-}}, audience $Auth__Audience)$TOKENS
   PostgreSQL 127.0.0.1:$PG_PORT  Redis 127.0.0.1:$REDIS_PORT  (stop them: scripts/run.sh stop)
 
   Ctrl-C stops the API.

@@ -14,6 +14,7 @@ builder.Services
     .AddDatabase(builder.Configuration)
     .AddTieredCache(builder.Configuration)
     .AddAdminKey(builder.Configuration)
+    .AddAuth(builder.Configuration)
     .AddHttpConventions()
     .AddHealth()
     .AddFeatures(builder.Configuration)
@@ -32,6 +33,7 @@ app.UseRequestBodyLimit();
 
 app.MapOpenApi();
 app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
+app.UseAuth();
 app.MapHealth();
 app.MapMetrics();
 app.MapFeatures();

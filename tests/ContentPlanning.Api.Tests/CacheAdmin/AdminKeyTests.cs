@@ -17,7 +17,7 @@ public sealed class AdminKeyTests : DatabaseTest
     [TestCaseSource(nameof(Routes))]
     public async Task WithoutTheHeaderEveryRouteIs401(string method, string route)
     {
-        using var client = Testing.CreateClient();
+        using var client = Testing.Factory.CreateAnonymousClient();
 
         using var response = await client.SendAsync(Request(method, route, key: null));
 
@@ -27,7 +27,7 @@ public sealed class AdminKeyTests : DatabaseTest
     [TestCaseSource(nameof(Routes))]
     public async Task WithAWrongKeyEveryRouteIs401(string method, string route)
     {
-        using var client = Testing.CreateClient();
+        using var client = Testing.Factory.CreateAnonymousClient();
 
         using var response = await client.SendAsync(Request(method, route, key: "test-admin-key-0123456788"));
 

@@ -1,5 +1,7 @@
+using System.Net.Http.Headers;
 using Carter;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +13,45 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
 {
     public const string AdminKey = "test-admin-key-0123456789";
 
+    public const string Issuer = "https://issuer.test";
+
+    public const string Audience = "content-planning-api";
+
+    /// <summary>A fixed 256-bit test key (base64).</summary>
+    public static readonly string SigningKey = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("test-signing-key-0123456789abcdef"));
+
+    /// <summary>The auth settings the test nodes run with (jwt, local signing key).</summary>
+    public static readonly AuthOptions Auth = new() { Issuer = Issuer, Audience = Audience, SigningKey = SigningKey };
+
+    /// <summary>What every client sends unless a test says otherwise: a service token (read, write, any-user).</summary>
+    public static readonly string ServiceToken = LocalTokens.Mint(Auth, "test-service", LocalTokens.ServiceScopes, TimeSpan.FromDays(1));
+
     public string NodeName { get; } = nodeName;
+
+    public static string UserToken(string userId, params string[] scopes) =>
+        LocalTokens.Mint(Auth, userId, scopes.Length == 0 ? LocalTokens.UserScopes : scopes, TimeSpan.FromHours(1));
+
+    /// <summary>A client without any Authorization header.</summary>
+    public HttpClient CreateAnonymousClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
+    }
+
+    /// <summary>A client that sends <paramref name="token"/>.</summary>
+    public HttpClient CreateClient(string token)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServiceToken);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -20,6 +60,9 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
         builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.RedisConnectionString);
         builder.UseSetting("Admin:ApiKey", AdminKey);
         builder.UseSetting("Cache:NodeId", NodeName);
+        builder.UseSetting("Auth:Issuer", Issuer);
+        builder.UseSetting("Auth:Audience", Audience);
+        builder.UseSetting("Auth:SigningKey", SigningKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

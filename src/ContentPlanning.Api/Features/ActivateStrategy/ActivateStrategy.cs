@@ -22,7 +22,12 @@ public static partial class ActivateStrategy
         Paused,
     }
 
-    public sealed record Command(long Id, TargetStatus Status) : IRequest<Response?>;
+    public sealed record Command(long Id, TargetStatus Status) : IRequest<Response?>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     public sealed record Response(
         ActivationRecord Activation,

@@ -13,7 +13,7 @@ namespace ContentPlanning.Api.Features.Analytics;
 /// <summary>Records a measurement; a strategy_id or event_id must name a strategy or calendar event of the same user (404 otherwise).</summary>
 public static class CreateAnalyticsRecord
 {
-    public sealed class Command : IRequest<WriteOutcome<AnalyticsRecord>>
+    public sealed class Command : IRequest<WriteOutcome<AnalyticsRecord>>, IUserScoped
     {
         public string? UserId { get; set; }
         public long? StrategyId { get; set; }

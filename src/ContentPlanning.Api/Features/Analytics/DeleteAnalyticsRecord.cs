@@ -10,7 +10,12 @@ namespace ContentPlanning.Api.Features.Analytics;
 
 public static class DeleteAnalyticsRecord
 {
-    public sealed record Command(long Id) : IRequest<bool>;
+    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.AnalyticsRecord;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
     {

@@ -10,7 +10,12 @@ namespace ContentPlanning.Api.Features.Analytics;
 
 public static class GetAnalyticsRecord
 {
-    public sealed record Query(long Id) : IRequest<AnalyticsRecord?>;
+    public sealed record Query(long Id) : IRequest<AnalyticsRecord?>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.AnalyticsRecord;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, AnalyticsRecord?>
     {

@@ -17,7 +17,12 @@ namespace ContentPlanning.Api.Features.Analytics;
 public static class ListAnalyticsRecords
 {
     public sealed record Query(string? UserId, long? StrategyId, string? Platform, int Limit, string? Cursor, bool StrategyMustExist = false)
-        : IRequest<Page<AnalyticsRecord>?>;
+        : IRequest<Page<AnalyticsRecord>?>, IUserScoped, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => StrategyId;
+    }
 
     internal sealed class Validator : AbstractValidator<Query>
     {

@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
 using MediatR;
@@ -8,7 +9,7 @@ namespace ContentPlanning.Api.Features.CacheAdmin;
 /// <summary>This node's cache counters and the snapshot table's state.</summary>
 public static class CacheStats
 {
-    public sealed record Query : IRequest<Response>;
+    public sealed record Query : IRequest<Response>, IAdminRequest;
 
     public sealed record Response(
         string NodeId,

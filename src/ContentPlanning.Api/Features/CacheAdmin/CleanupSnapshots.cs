@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
 using MediatR;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,7 @@ namespace ContentPlanning.Api.Features.CacheAdmin;
 /// <summary>Deletes expired snapshot rows, on request and every CacheAdmin__CleanupInterval in the background.</summary>
 public static class CleanupSnapshots
 {
-    public sealed record Command : IRequest<Response>;
+    public sealed record Command : IRequest<Response>, IAdminRequest;
 
     public sealed record Response(int DeletedCount);
 

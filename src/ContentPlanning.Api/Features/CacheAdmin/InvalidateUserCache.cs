@@ -1,4 +1,5 @@
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
 using FluentValidation;
@@ -15,7 +16,7 @@ namespace ContentPlanning.Api.Features.CacheAdmin;
 /// </summary>
 public static class InvalidateUserCache
 {
-    public sealed record Command(string UserId, long? StrategyId) : IRequest<Response>;
+    public sealed record Command(string UserId, long? StrategyId) : IRequest<Response>, IAdminRequest;
 
     public sealed record Response(string UserId, long? StrategyId, string? RemovedTag, IReadOnlyList<string> RemovedKeys, int SnapshotRowsDeleted);
 

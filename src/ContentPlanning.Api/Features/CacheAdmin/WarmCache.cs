@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
 using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace ContentPlanning.Api.Features.CacheAdmin;
 /// <summary>Precomputes comprehensive data for many users, a few at a time; one user's failure never stops the others.</summary>
 public static partial class WarmCache
 {
-    public sealed record Command(IReadOnlyList<string>? UserIds) : IRequest<Response>;
+    public sealed record Command(IReadOnlyList<string>? UserIds) : IRequest<Response>, IAdminRequest;
 
     public sealed record Response(int Requested, int Warmed, int NotFound, int Failed, IReadOnlyList<Outcome> Results);
 

@@ -11,7 +11,7 @@ namespace ContentPlanning.Api.Features.GapAnalyses;
 
 public static class CreateGapAnalysis
 {
-    public sealed class Command : GapAnalysisFields, IRequest<GapAnalysis>
+    public sealed class Command : GapAnalysisFields, IRequest<GapAnalysis>, IUserScoped
     {
         public string? UserId { get; set; }
     }

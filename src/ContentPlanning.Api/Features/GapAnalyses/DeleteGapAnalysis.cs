@@ -10,7 +10,12 @@ namespace ContentPlanning.Api.Features.GapAnalyses;
 
 public static class DeleteGapAnalysis
 {
-    public sealed record Command(long Id) : IRequest<bool>;
+    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.GapAnalysis;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
     {

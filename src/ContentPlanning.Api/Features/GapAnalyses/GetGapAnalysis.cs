@@ -10,7 +10,12 @@ namespace ContentPlanning.Api.Features.GapAnalyses;
 
 public static class GetGapAnalysis
 {
-    public sealed record Query(long Id) : IRequest<GapAnalysis?>;
+    public sealed record Query(long Id) : IRequest<GapAnalysis?>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.GapAnalysis;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, GapAnalysis?>
     {

@@ -11,7 +11,7 @@ namespace ContentPlanning.Api.Features.GapAnalyses;
 /// <summary>A user's gap analyses, newest first, with keyset pagination: <c>next_cursor</c> is passed back as <c>cursor</c>.</summary>
 public static class ListGapAnalyses
 {
-    public sealed record Query(string? UserId, int Limit, string? Cursor) : IRequest<Page<GapAnalysis>>;
+    public sealed record Query(string? UserId, int Limit, string? Cursor) : IRequest<Page<GapAnalysis>>, IUserScoped;
 
     internal sealed class Validator : AbstractValidator<Query>
     {

@@ -13,10 +13,14 @@ namespace ContentPlanning.Api.Features.GapAnalyses;
 /// <summary>Full update: every field is replaced by the body's value (absent means null). The owner (user_id) never changes.</summary>
 public static class UpdateGapAnalysis
 {
-    public sealed class Command : GapAnalysisFields, IRequest<GapAnalysis?>
+    public sealed class Command : GapAnalysisFields, IRequest<GapAnalysis?>, IOwnedResource
     {
         [JsonIgnore]
         public long Id { get; set; }
+
+        OwnedKind IOwnedResource.Kind => OwnedKind.GapAnalysis;
+
+        long? IOwnedResource.ResourceId => Id;
     }
 
     internal sealed class Validator : AbstractValidator<Command>

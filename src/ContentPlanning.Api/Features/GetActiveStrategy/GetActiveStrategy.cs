@@ -15,7 +15,7 @@ namespace ContentPlanning.Api.Features.GetActiveStrategy;
 /// </summary>
 public static class GetActiveStrategy
 {
-    public sealed record Query(string UserId, bool ForceRefresh) : IRequest<Response?>;
+    public sealed record Query(string UserId, bool ForceRefresh) : IRequest<Response?>, IUserScoped;
 
     public sealed record Response(Strategy Strategy, string Resolution, Activation? Activation, CacheInfo CacheInfo);
 

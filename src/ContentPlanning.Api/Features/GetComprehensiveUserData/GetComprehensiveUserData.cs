@@ -16,7 +16,12 @@ namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
 /// </summary>
 public static class GetComprehensiveUserData
 {
-    public sealed record Query(string? UserId, long? StrategyId, bool ForceRefresh) : IRequest<Response?>;
+    public sealed record Query(string? UserId, long? StrategyId, bool ForceRefresh) : IRequest<Response?>, IUserScoped, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => StrategyId;
+    }
 
     public sealed record Response(string Status, ComprehensiveData Data, ResponseCacheInfo CacheInfo, string Message);
 

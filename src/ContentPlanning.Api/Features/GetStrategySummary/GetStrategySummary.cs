@@ -1,5 +1,6 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
 using FluentValidation;
@@ -17,7 +18,12 @@ namespace ContentPlanning.Api.Features.GetStrategySummary;
 /// </summary>
 public static class GetStrategySummary
 {
-    public sealed record Query(long Id, bool ForceRefresh) : IRequest<Response?>;
+    public sealed record Query(long Id, bool ForceRefresh) : IRequest<Response?>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     public sealed record Response(
         StrategyPart Strategy,

@@ -12,7 +12,7 @@ namespace ContentPlanning.Api.Features.Recommendations;
 /// <summary>Records a recommendation; a strategy_id must name a strategy of the same user (404 otherwise).</summary>
 public static class CreateRecommendation
 {
-    public sealed class Command : RecommendationFields, IRequest<WriteOutcome<Recommendation>>
+    public sealed class Command : RecommendationFields, IRequest<WriteOutcome<Recommendation>>, IUserScoped
     {
         public string? UserId { get; set; }
     }

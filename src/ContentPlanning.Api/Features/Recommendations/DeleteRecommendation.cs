@@ -10,7 +10,12 @@ namespace ContentPlanning.Api.Features.Recommendations;
 
 public static class DeleteRecommendation
 {
-    public sealed record Command(long Id) : IRequest<bool>;
+    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Recommendation;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
     {

@@ -10,7 +10,12 @@ namespace ContentPlanning.Api.Features.Recommendations;
 
 public static class GetRecommendation
 {
-    public sealed record Query(long Id) : IRequest<Recommendation?>;
+    public sealed record Query(long Id) : IRequest<Recommendation?>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Recommendation;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Recommendation?>
     {

@@ -15,7 +15,7 @@ namespace ContentPlanning.Api.Features.Recommendations;
 /// </summary>
 public static class ListRecommendations
 {
-    public sealed record Query(string? UserId, string? Status, int Limit) : IRequest<Response>;
+    public sealed record Query(string? UserId, string? Status, int Limit) : IRequest<Response>, IUserScoped;
 
     public sealed record Response(IReadOnlyList<Recommendation> Items);
 

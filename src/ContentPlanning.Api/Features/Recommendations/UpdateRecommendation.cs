@@ -16,10 +16,14 @@ namespace ContentPlanning.Api.Features.Recommendations;
 /// </summary>
 public static class UpdateRecommendation
 {
-    public sealed class Command : RecommendationFields, IRequest<WriteOutcome<Recommendation>>
+    public sealed class Command : RecommendationFields, IRequest<WriteOutcome<Recommendation>>, IOwnedResource
     {
         [JsonIgnore]
         public long Id { get; set; }
+
+        OwnedKind IOwnedResource.Kind => OwnedKind.Recommendation;
+
+        long? IOwnedResource.ResourceId => Id;
     }
 
     internal sealed class Validator : AbstractValidator<Command>

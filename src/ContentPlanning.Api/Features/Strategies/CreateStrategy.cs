@@ -11,7 +11,7 @@ namespace ContentPlanning.Api.Features.Strategies;
 
 public static class CreateStrategy
 {
-    public sealed class Command : StrategyFields, IRequest<Strategy>
+    public sealed class Command : StrategyFields, IRequest<Strategy>, IUserScoped
     {
         public string? UserId { get; set; }
     }

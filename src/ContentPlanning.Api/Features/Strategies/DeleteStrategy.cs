@@ -11,7 +11,12 @@ namespace ContentPlanning.Api.Features.Strategies;
 /// <summary>Deletes a strategy with its activation row and calendar events (cascade); recommendations and analytics keep their rows, unlinked.</summary>
 public static class DeleteStrategy
 {
-    public sealed record Command(long Id) : IRequest<bool>;
+    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
     {

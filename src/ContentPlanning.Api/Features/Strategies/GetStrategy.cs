@@ -9,7 +9,12 @@ namespace ContentPlanning.Api.Features.Strategies;
 
 public static class GetStrategy
 {
-    public sealed record Query(long Id) : IRequest<Strategy?>;
+    public sealed record Query(long Id) : IRequest<Strategy?>, IOwnedResource
+    {
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => Id;
+    }
 
     internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Strategy?>
     {

@@ -11,7 +11,7 @@ namespace ContentPlanning.Api.Features.Strategies;
 /// <summary>A user's strategies, newest first, with keyset pagination: <c>next_cursor</c> is passed back as <c>cursor</c>.</summary>
 public static class ListStrategies
 {
-    public sealed record Query(string? UserId, int Limit, string? Cursor) : IRequest<Page<Strategy>>;
+    public sealed record Query(string? UserId, int Limit, string? Cursor) : IRequest<Page<Strategy>>, IUserScoped;
 
     internal sealed class Validator : AbstractValidator<Query>
     {

@@ -13,10 +13,14 @@ namespace ContentPlanning.Api.Features.Strategies;
 /// <summary>Full update: every field is replaced by the body's value (absent means null). The owner (user_id) never changes.</summary>
 public static class UpdateStrategy
 {
-    public sealed class Command : StrategyFields, IRequest<Strategy?>
+    public sealed class Command : StrategyFields, IRequest<Strategy?>, IOwnedResource
     {
         [JsonIgnore]
         public long Id { get; set; }
+
+        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
+
+        long? IOwnedResource.ResourceId => Id;
     }
 
     internal sealed class Validator : AbstractValidator<Command>

@@ -10,7 +10,7 @@ namespace ContentPlanning.Api.Features.UserProfiles;
 
 public static class DeleteUserProfile
 {
-    public sealed record Command(string UserId) : IRequest<bool>;
+    public sealed record Command(string UserId) : IRequest<bool>, IUserScoped;
 
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
     {

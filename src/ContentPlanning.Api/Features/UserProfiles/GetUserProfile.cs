@@ -10,7 +10,7 @@ namespace ContentPlanning.Api.Features.UserProfiles;
 
 public static class GetUserProfile
 {
-    public sealed record Query(string UserId) : IRequest<UserProfile?>;
+    public sealed record Query(string UserId) : IRequest<UserProfile?>, IUserScoped;
 
     internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, UserProfile?>
     {

@@ -13,7 +13,7 @@ namespace ContentPlanning.Api.Features.UserProfiles;
 /// <summary>Creates or replaces a user's profile: every field takes the body's value (absent means null).</summary>
 public static class PutUserProfile
 {
-    public sealed class Command : UserProfileFields, IRequest<Response>
+    public sealed class Command : UserProfileFields, IRequest<Response>, IUserScoped
     {
         [JsonIgnore]
         public string? UserId { get; set; }

@@ -23,7 +23,12 @@ internal sealed class TracingBehavior<TRequest, TResponse> : IPipelineBehavior<T
         }
         catch (Exception ex)
         {
-            outcome = ex is FluentValidation.ValidationException ? "invalid" : "error";
+            outcome = ex switch
+            {
+                FluentValidation.ValidationException => "invalid",
+                NotOwnedException => "not_found",
+                _ => "error",
+            };
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             activity?.AddException(ex);
             throw;

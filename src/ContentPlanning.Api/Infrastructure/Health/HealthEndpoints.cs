@@ -30,9 +30,10 @@ public static class HealthEndpoints
         var ready = new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync };
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
         app.MapHealthChecks("/health/ready", ready);
-        app.MapHealthChecks("/api/content-planning/health", ready);
+        // Probes stay open like /health/*, although they sit under the feature prefix: they hold no user data.
+        app.MapHealthChecks("/api/content-planning/health", ready).AllowAnonymous();
         app.MapHealthChecks("/api/content-planning/database/health",
-            new HealthCheckOptions { Predicate = c => c.Name == PostgresCheck, ResponseWriter = WriteAsync });
+            new HealthCheckOptions { Predicate = c => c.Name == PostgresCheck, ResponseWriter = WriteAsync }).AllowAnonymous();
         return app;
     }
 
