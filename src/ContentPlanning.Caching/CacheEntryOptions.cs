@@ -37,6 +37,13 @@ public sealed record CacheEntryOptions
     /// <summary>A random extra lifetime up to this value, so entries written together do not expire together.</summary>
     public TimeSpan JitterMaxDuration { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// These options, kept at most <paramref name="lifetime"/> in every tier, fail-safe included: for short-lived answers such
+    /// as "not found", whose Redis key must not outlive them.
+    /// </summary>
+    public CacheEntryOptions LivingAtMost(TimeSpan lifetime) =>
+        this with { Duration = lifetime, DistributedCacheDuration = lifetime, FailSafeMaxDuration = lifetime };
+
     /// <summary>Units charged against the L1 size limit.</summary>
     public long Size { get; init; } = 1;
 

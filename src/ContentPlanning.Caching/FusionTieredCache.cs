@@ -23,6 +23,7 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     private readonly bool _backgroundDistributed;
     private readonly bool _backplaneEnabled;
     private readonly JsonSerializerOptions _json;
+    private readonly Action? _beforeRead;
 
     // L1 keys (FusionCache's: name prefix + key) this node wrote while Redis was unreachable: FusionCache's
     // auto-recovery copies them from L1 to L2 after the reconnect, so the reconnect must not drop them from L1.
@@ -33,8 +34,9 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
     private long _failSafeActivations, _eagerRefreshes, _circuitBreakerOpenings;
 
     public FusionTieredCache(IFusionCache fusion, MemoryCache memory, TieredCacheOptions options, Func<bool> distributedAvailable,
-        Func<bool> backplaneConnected)
+        Func<bool> backplaneConnected, Action? beforeRead = null)
     {
+        _beforeRead = beforeRead;
         _fusion = fusion;
         _memory = memory;
         // FusionCache keeps its own clock (the system one): the envelope stamps must agree with it.
@@ -87,6 +89,7 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
         IReadOnlyCollection<string>? tags = null,
         CancellationToken cancellationToken = default)
     {
+        _beforeRead?.Invoke();
         var opts = options ?? _defaults;
         var mapped = Map(opts);
         if (!opts.SkipMemoryCache && !opts.SkipCacheRead)
@@ -132,6 +135,7 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
 
     public async ValueTask<CacheResult<T>> TryGetAsync<T>(string key, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
+        _beforeRead?.Invoke();
         var mapped = Map(options ?? _defaults);
         if (!(options ?? _defaults).SkipMemoryCache)
         {

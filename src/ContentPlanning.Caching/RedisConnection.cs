@@ -41,6 +41,16 @@ public sealed class RedisConnection : IDisposable
     /// </summary>
     public event Action? SubscriptionRestored;
 
+    /// <summary>
+    /// Called before every cache read: SE.Redis raises <c>ConnectionRestored</c> on a background thread, so a read can see the
+    /// socket back before that handler ran. Such a read handles the pending restore itself first, so no read after the
+    /// reconnect is served from L1 entries that predate the outage. One volatile read when nothing is pending.
+    /// </summary>
+    public void HandlePendingRestore()
+    {
+        if (Volatile.Read(ref _wasDown) == 1 && IsConnected && Interlocked.Exchange(ref _wasDown, 0) == 1) SubscriptionRestored?.Invoke();
+    }
+
     /// <summary>The shared multiplexer (created on first use); throws when no Redis is configured.</summary>
     public Task<IConnectionMultiplexer> GetMultiplexerAsync() =>
         _multiplexer?.Value ?? throw new InvalidOperationException("No Redis connection string is configured.");

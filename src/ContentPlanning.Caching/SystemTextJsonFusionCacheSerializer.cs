@@ -10,7 +10,8 @@ namespace ContentPlanning.Caching;
 /// </summary>
 public sealed class SystemTextJsonFusionCacheSerializer(JsonSerializerOptions? options = null) : IFusionCacheSerializer
 {
-    private readonly JsonSerializerOptions _options = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+    // Fields included so that value tuples (whose items are fields) round-trip, as FusionCache checks at start.
+    private readonly JsonSerializerOptions _options = new(options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web)) { IncludeFields = true };
 
     public byte[] Serialize<T>(T? obj) => JsonSerializer.SerializeToUtf8Bytes(obj, _options);
 

@@ -72,7 +72,8 @@ internal sealed class TieredCacheProvider(IOptions<TieredCacheOptions> options, 
 
         var cache = new FusionTieredCache(fusion, memory, o,
             distributedAvailable: () => redis.IsConnected,
-            backplaneConnected: () => ours?.IsSubscribed ?? (redis.IsConfigured && o.BackplaneEnabled && redis.IsConnected));
+            backplaneConnected: () => ours?.IsSubscribed ?? (redis.IsConfigured && o.BackplaneEnabled && redis.IsConnected),
+            beforeRead: redis.IsConfigured ? redis.HandlePendingRestore : null);
         // FusionCache replays what this node failed to send, but cannot know what it failed to hear: see DropMemoryAfterReconnect.
         if (redis.IsConfigured) redis.SubscriptionRestored += cache.DropMemoryAfterReconnect;
         return cache;

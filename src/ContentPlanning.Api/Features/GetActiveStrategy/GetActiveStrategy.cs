@@ -45,12 +45,7 @@ public static class GetActiveStrategy
                     if (resolved is null)
                     {
                         // Fail-safe capped too: a not-found entry's Redis key lives NotFoundDuration, not the fail-safe window.
-                        context.Options = context.Options with
-                        {
-                            Duration = NotFoundDuration,
-                            DistributedCacheDuration = NotFoundDuration,
-                            FailSafeMaxDuration = NotFoundDuration,
-                        };
+                        context.Options = context.Options.LivingAtMost(NotFoundDuration);
                     }
 
                     return resolved;

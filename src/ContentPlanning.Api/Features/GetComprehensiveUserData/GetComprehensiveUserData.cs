@@ -39,36 +39,21 @@ public static class GetComprehensiveUserData
         }
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, SnapshotStore snapshots, UserDataCache cache, IOptions<ComprehensiveDataOptions> options, TimeProvider time)
+    internal sealed class Handler(
+        NpgsqlDataSource dataSource, SnapshotStore snapshots, UserDataCache cache, IOptions<ComprehensiveDataOptions> options,
+        ForcedRefreshes<string, CacheResult<ComprehensiveSnapshot?>> forcedRefreshes, TimeProvider time)
         : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
             var settings = options.Value;
             var entry = settings.ToCacheOptions(cache.Cache.DefaultEntryOptions);
-            if (request.ForceRefresh)
-            {
-                entry = entry with { SkipCacheRead = true };
-            }
-
-            var result = await cache.Cache.GetOrSetAsync<(Handler Handler, Query Request), ComprehensiveSnapshot?>(
-                CacheKey(request.UserId!, request.StrategyId),
-                (this, request),
-                static async (context, state, ct) =>
-                {
-                    var snapshot = await state.Handler.LoadAsync(state.Request, ct);
-                    if (snapshot is null)
-                    {
-                        // Fail-safe capped too: a not-found entry's Redis key lives 30 s, not the fail-safe window.
-                        var notFound = TimeSpan.FromSeconds(30);
-                        context.Options = context.Options with { Duration = notFound, DistributedCacheDuration = notFound, FailSafeMaxDuration = notFound };
-                    }
-
-                    return snapshot;
-                },
-                entry,
-                UserDataCache.UserTags(request.UserId!),
-                cancellationToken);
+            var key = CacheKey(request.UserId!, request.StrategyId);
+            var result = request.ForceRefresh
+                // Concurrent forced reads of one key share a refresh that began after they arrived (see ForcedRefreshes);
+                // the shared refresh runs to its end even if this caller goes away.
+                ? await forcedRefreshes.RunAsync(key, () => ReadAsync(key, request, entry with { SkipCacheRead = true }, CancellationToken.None), cancellationToken)
+                : await ReadAsync(key, request, entry, cancellationToken);
 
             if (result.Value is not { } value)
             {
@@ -88,6 +73,25 @@ public static class GetComprehensiveUserData
                 new ResponseCacheInfo(hit, source, result.IsStale, request.ForceRefresh, value.DataHash, value.GeneratedAt, time.GetUtcNow()),
                 $"Comprehensive user data retrieved successfully (cache: {(hit ? "HIT" : "MISS")})");
         }
+
+        private Task<CacheResult<ComprehensiveSnapshot?>> ReadAsync(string key, Query request, CacheEntryOptions entry, CancellationToken cancellationToken) =>
+            cache.Cache.GetOrSetAsync<(Handler Handler, Query Request), ComprehensiveSnapshot?>(
+                key,
+                (this, request),
+                static async (context, state, ct) =>
+                {
+                    var snapshot = await state.Handler.LoadAsync(state.Request, ct);
+                    if (snapshot is null)
+                    {
+                        // Fail-safe capped too: a not-found entry's Redis key lives 30 s, not the fail-safe window.
+                        context.Options = context.Options.LivingAtMost(TimeSpan.FromSeconds(30));
+                    }
+
+                    return snapshot;
+                },
+                entry,
+                UserDataCache.UserTags(request.UserId!),
+                cancellationToken).AsTask();
 
         /// <summary>
         /// The factory: one round trip reads the snapshot row if it serves (not on a forced refresh), else every source
@@ -123,10 +127,10 @@ public static class GetComprehensiveUserData
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<Ok<Response>, ProblemHttpResult>> (
+            app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<ComprehensiveJsonResult, ProblemHttpResult>> (
                     string? user_id, long? strategy_id, bool? force_refresh, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(user_id, strategy_id, force_refresh ?? false), ct) is { } response
-                        ? TypedResults.Ok(response)
+                        ? new ComprehensiveJsonResult(response)
                         : Problems.NotFound(strategy_id is null
                             ? $"User '{user_id}' has neither an onboarding profile nor a content strategy."
                             : $"User '{user_id}' has no content strategy {strategy_id}."))
@@ -145,6 +149,7 @@ public static class GetComprehensiveUserData
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
             services.AddSingleton<SnapshotStore>();
+            services.AddSingleton<ForcedRefreshes<string, CacheResult<ComprehensiveSnapshot?>>>();
             services.AddSingleton<SnapshotAccessRecorder>();
             services.AddHostedService(sp => sp.GetRequiredService<SnapshotAccessRecorder>());
         }

@@ -80,12 +80,7 @@ public static class GetStrategySummary
                     var summary = await SummaryQuery.LoadAsync(state.Item1, state.Item2, ct);
                     if (summary is null)
                     {
-                        context.Options = context.Options with
-                        {
-                            Duration = NotFoundDuration,
-                            DistributedCacheDuration = NotFoundDuration,
-                            FailSafeMaxDuration = NotFoundDuration,
-                        };
+                        context.Options = context.Options.LivingAtMost(NotFoundDuration);
                     }
                     else
                     {

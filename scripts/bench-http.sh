@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# HTTP benchmark (issue 16): its own PostgreSQL, Redis and API (Release, production logging) on 127.0.0.1, N seeded users,
+# wrk with the same threads and connections for every case, interleaved rounds, medians; prints one table.
+#   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C]
+# Ports: PostgreSQL 56481, Redis 56482, API 56483 (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_API_PORT). Data in .local/bench-http.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+. scripts/servers.sh
+
+USERS=10000 ROUNDS=3 DURATION=5 THREADS=2 CONNECTIONS=32
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --users) USERS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+[ "$USERS" -ge 1000 ] || { echo "--users must be at least 1000 (the round-robin cases use 1000 users)" >&2; exit 2; }
+
+PG_PORT=${BENCH_PG_PORT:-56481} REDIS_PORT=${BENCH_REDIS_PORT:-56482} API_PORT=${BENCH_API_PORT:-56483}
+DATA=$ROOT/.local/bench-http
+API=http://127.0.0.1:$API_PORT
+B=$API/api/content-planning
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+ensure_packages
+command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
+  || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
+
+API_PID=
+cleanup() {
+  [ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
+  stop_redis "$REDIS_PORT"
+  stop_postgres "$DATA/pg"
+}
+trap cleanup EXIT
+stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA/results"
+PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
+ensure_database "$PG_PORT" content_planning
+start_redis "$DATA/redis" "$REDIS_PORT"
+
+export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning;Maximum Pool Size=64"
+export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
+export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Benchmark__Enabled=true
+export Admin__ApiKey=bench-admin-key-0123456789 Auth__Mode=none
+# Production tracing samples: 1 % of root requests by default (OTEL_TRACES_SAMPLER / _ARG override it, e.g. always_on).
+export OTEL_TRACES_SAMPLER=${OTEL_TRACES_SAMPLER:-parentbased_traceidratio} OTEL_TRACES_SAMPLER_ARG=${OTEL_TRACES_SAMPLER_ARG:-0.01}
+
+echo "== Building (Release)"
+dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
+API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
+dotnet "$API_DLL" migrate >/dev/null
+
+echo "== Seeding $USERS users"
+start=$(date +%s.%N)
+psql -q -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -v users="$USERS" -f scripts/bench-http/seed.sql
+awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "   seeded in %.1f s: ", b - a }'
+psql -tA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c \
+  "SELECT (SELECT count(*) FROM user_profiles) || ' profiles, ' || (SELECT count(*) FROM content_strategies) || ' strategies, ' || (SELECT count(*) FROM content_gap_analyses) || ' gap analyses, ' || (SELECT count(*) FROM content_recommendations) || ' recommendations, ' || (SELECT count(*) FROM content_analytics) || ' analytics rows'"
+
+start_api() {
+  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
+  API_PID=$!
+  for _ in $(seq 1 100); do curl -sf "$API/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "The API did not become ready (see $DATA/api.log)" >&2; exit 1
+}
+echo "== Starting the API on $API"
+start_api
+
+# Database commands the server has run so far: the Npgsql operation-duration histogram's count, from /metrics.
+db_commands() {
+  curl -s "$API/metrics" | awk '/^db_client_operation_duration_seconds_count/ { s += $NF } END { printf "%d\n", s }'
+}
+
+# run_wrk NAME USERS PATH [METHOD BODY MAX FIRST]: one wrk run; appends "req/s p50_ms p99_ms errors db_per_1000" to results/NAME.
+run_wrk() {
+  local name=$1 users=$2 path=$3 method=${4:-GET} body=${5:-} max=${6:-0} first=${7:-1} before after line
+  before=$(db_commands)
+  line=$(BENCH_PATH="/api/content-planning$path" BENCH_USERS=$users BENCH_METHOD=$method BENCH_BODY=$body BENCH_MAX=$max \
+         BENCH_FIRST=$first BENCH_THREADS=$THREADS \
+         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s scripts/bench-http/round-robin.lua "$API" | grep '^RESULT ')
+  [ -n "$body" ] || unset BENCH_BODY
+  after=$(db_commands)
+  # RESULT requests seconds socket-errors non-2xx p50-us p99-us mean-us. A capped pass (max > 0) ends before the duration,
+  # but wrk divides by the whole duration: its rate is taken from Little's law instead (connections / mean latency).
+  echo "$line" | awk -v b="$before" -v a="$after" -v capped="$max" -v c="$CONNECTIONS" '{
+      rate = capped > 0 ? c / ($8 / 1e6) : $2 / $3
+      printf "%.0f %.2f %.2f %d %.1f\n", rate, $6 / 1000, $7 / 1000, $4 + $5, (a - b) * 1000 / ($2 > 0 ? $2 : 1)
+    }' >> "$DATA/results/$name"
+}
+
+echo "== Preparing: the baseline bytes, warm L1/L2"
+curl -sf "$B/calendar-generation/comprehensive-user-data?user_id=bench-1" > "$DATA/typical.json"
+curl -sf -X PUT --data-binary @"$DATA/typical.json" "$B/benchmark/baseline"
+echo "   typical comprehensive answer: $(wc -c < "$DATA/typical.json") bytes"
+WARM_MAX=$(( (USERS + THREADS - 1) / THREADS ))
+# Every user's comprehensive data into L1 and L2, through the admin warm route (1000 users a call).
+start=$(date +%s.%N)
+for ((from = 1; from <= USERS; from += 1000)); do
+  ids=$(seq "$from" $((from + 999 < USERS ? from + 999 : USERS)) | sed 's/.*/"bench-&"/' | paste -sd,)
+  curl -sf -X POST -H "X-Admin-Key: $Admin__ApiKey" -H 'Content-Type: application/json' -d "{\"user_ids\": [$ids]}" \
+    "$B/calendar-generation/cache/warm" >/dev/null
+done
+awk -v a="$start" -v b="$(date +%s.%N)" -v n="$USERS" 'BEGIN { printf "   warmed %d users in %.1f s\n", n, b - a }'
+run_wrk warm-active 1 "/users/bench-1/active-strategy"
+
+HAS_CALENDAR=false
+curl -s "$API/openapi/v1.json" | grep -q '/calendar-generation/generate-calendar' && HAS_CALENDAR=true
+
+CASES=(baseline hot-l1 rr-1000 cold-l2-all force-1000 active-hot)
+$HAS_CALENDAR && CASES+=(generate-monthly get-calendar)
+run_case() {
+  case "$1" in
+    baseline) run_wrk baseline 1 "/benchmark/baseline" ;;
+    hot-l1) run_wrk hot-l1 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1" ;;
+    rr-1000) run_wrk rr-1000 1000 "/calendar-generation/comprehensive-user-data?user_id={user}" ;;
+    cold-l2-all)
+      curl -sf -X POST "$B/benchmark/clear-memory"
+      run_wrk cold-l2-all "$USERS" "/calendar-generation/comprehensive-user-data?user_id={user}" GET "" "$WARM_MAX" ;;
+    force-1000) run_wrk force-1000 1000 "/calendar-generation/comprehensive-user-data?user_id={user}&force_refresh=true" ;;
+    active-hot) run_wrk active-hot 1 "/users/bench-1/active-strategy" ;;
+    generate-monthly) run_wrk generate-monthly 1000 "/calendar-generation/generate-calendar" POST \
+        '{"user_id": "{user}", "calendar_type": "monthly"}' ;;
+    get-calendar)
+      local lo hi
+      read -r lo hi < <(psql -tA -F' ' -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c "SELECT min(id), max(id) FROM generated_calendars")
+      run_wrk get-calendar $((hi - lo + 1)) "/calendars/{n}" GET "" 0 "$lo" ;;
+  esac
+}
+
+echo "== Measuring: ${#CASES[@]} cases x $ROUNDS rounds, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s each, interleaved"
+for round in $(seq 1 "$ROUNDS"); do
+  for c in "${CASES[@]}"; do run_case "$c"; done
+  echo "   round $round done"
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+col() { awk -v c="$2" '{ print $c }' "$DATA/results/$1" | median; }
+base=$(col baseline 1)
+describe() {
+  case "$1" in
+    baseline) echo "1. baseline: pre-serialized bytes (same size)" ;;
+    hot-l1) echo "2. comprehensive data, one hot user (L1)" ;;
+    rr-1000) echo "3. comprehensive data, 1 000 users round robin, warm" ;;
+    cold-l2-all) echo "4. comprehensive data, $USERS users, L1 cleared, L2 warm" ;;
+    force-1000) echo "5. comprehensive data, force_refresh, 1 000 users" ;;
+    active-hot) echo "6. active strategy, one hot user" ;;
+    generate-monthly) echo "7. generate-calendar monthly, 1 000 users (POST)" ;;
+    get-calendar) echo "8. GET /calendars/{id} over stored calendars" ;;
+  esac
+}
+echo
+echo "| case | req/s | p50 ms | p99 ms | errors | x baseline | db commands / 1000 req |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for c in "${CASES[@]}"; do
+  rps=$(col "$c" 1)
+  printf '| %s | %.0f | %s | %s | %s | %.2f | %s |\n' "$(describe "$c")" "$rps" "$(col "$c" 2)" "$(col "$c" 3)" \
+    "$(awk '{ s += $4 } END { print s }' "$DATA/results/$c")" "$(awk -v a="$rps" -v b="$base" 'BEGIN { print a / b }')" "$(col "$c" 5)"
+done
+echo
+echo "sampler: $OTEL_TRACES_SAMPLER $OTEL_TRACES_SAMPLER_ARG; medians of $ROUNDS interleaved rounds; errors summed over rounds; machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB"
