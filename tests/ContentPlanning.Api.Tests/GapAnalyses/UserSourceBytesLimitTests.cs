@@ -54,6 +54,23 @@ public sealed class UserSourceBytesLimitTests : DatabaseTest
     }
 
     [Test]
+    public async Task TheSourceWritesDeclareThe413InOpenApi()
+    {
+        using var client = Testing.CreateClient();
+        var paths = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!["paths"]!;
+
+        foreach (var (path, method) in new[]
+                 {
+                     ("/api/content-planning/gap-analysis", "post"), ("/api/content-planning/gap-analysis/{id}", "put"),
+                     ("/api/content-planning/recommendations", "post"), ("/api/content-planning/recommendations/{id}", "put"),
+                     ("/api/content-planning/analytics", "post"),
+                 })
+        {
+            Assert.That(paths[path]?[method]?["responses"]?["413"], Is.Not.Null, $"{method} {path}");
+        }
+    }
+
+    [Test]
     public async Task ConcurrentWritesOfOneUserNeverTogetherExceedTheBound()
     {
         await using var node = BoundedNode();
