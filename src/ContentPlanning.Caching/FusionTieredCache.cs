@@ -186,6 +186,12 @@ internal sealed class FusionTieredCache : ITieredCache, IDisposable
         return _fusion.ClearAsync(allowFailSafe: false, Map(options ?? _defaults).Full, cancellationToken);
     }
 
+    public ValueTask ExpireAllAsync(CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        NoteWrite(TagMarkerPrefix + "*");
+        return _fusion.ClearAsync(allowFailSafe: true, Map(options ?? _defaults).Full, cancellationToken);
+    }
+
     /// <summary>FusionCache's tag markers ("!" is the clear marker), as keys under the cache prefix.</summary>
     private const string TagMarkerPrefix = "__fc:t:";
 

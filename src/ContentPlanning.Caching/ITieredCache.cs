@@ -46,6 +46,13 @@ public interface ITieredCache
     /// <summary>Removes every entry of this named cache from every tier on every node.</summary>
     ValueTask ClearAsync(CacheEntryOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Logically expires every entry of this named cache (fail-safe may still serve the old values while factories fail).
+    /// With <see cref="CacheEntryOptions.SkipDistributedCache"/> and <see cref="CacheEntryOptions.SkipBackplane"/> it
+    /// touches this node's L1 only.
+    /// </summary>
+    ValueTask ExpireAllAsync(CacheEntryOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Drops this node's L1 entries only (no L2, no backplane): for diagnostics and tests.</summary>
     void ClearMemory();
 

@@ -65,6 +65,7 @@ public static class CreateAnalyticsRecord
                 .WithSummary("Record a content performance measurement")
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesValidationProblem();
     }
 }

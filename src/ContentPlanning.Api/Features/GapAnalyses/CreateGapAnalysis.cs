@@ -52,6 +52,7 @@ public static class CreateGapAnalysis
                 })
                 .WithTags("Gap analyses")
                 .WithSummary("Record a content gap analysis")
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesValidationProblem();
     }
 }

@@ -63,6 +63,7 @@ public static class UpdateGapAnalysis
                 .WithTags("Gap analyses")
                 .WithSummary("Replace every field of a content gap analysis")
                 .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesValidationProblem();
     }
 }

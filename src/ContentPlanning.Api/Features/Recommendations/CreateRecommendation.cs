@@ -53,6 +53,7 @@ public static class CreateRecommendation
                 .WithSummary("Record a content recommendation")
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesValidationProblem();
     }
 }

@@ -87,6 +87,7 @@ public static class UpdateRecommendation
                 .WithSummary("Replace every field of a content recommendation")
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesValidationProblem();
     }
 }

@@ -17,6 +17,14 @@ public sealed class DatabaseOptions
     [Range(1, 600)]
     public int CommandTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Most stored bytes of source data one user may hold in gap analyses, recommendations and analytics together
+    /// (Database__MaxUserSourceBytes, 16 MiB). Enforced by a trigger (migration 0008) that reads it from this node's
+    /// connections; a write beyond it is refused with 413.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxUserSourceBytes { get; set; } = 16 * 1024 * 1024;
+
     public string ResolveMigrationsPath() =>
         string.IsNullOrWhiteSpace(MigrationsPath) ? Path.Combine(AppContext.BaseDirectory, "migrations") : MigrationsPath;
 }

@@ -39,6 +39,13 @@ public static class DatabaseServiceCollectionExtensions
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         }
+
+        // The per-user byte bound lives in a trigger (every writer obeys it); this node's connections tell it the
+        // configured value. A bad value fails at start through the options validation, before any connection.
+        var maxUserSourceBytes = configuration.GetSection(DatabaseOptions.Section).GetValue<long?>(nameof(DatabaseOptions.MaxUserSourceBytes))
+            ?? new DatabaseOptions().MaxUserSourceBytes;
+        builder.ConnectionStringBuilder.Options =
+            $"{builder.ConnectionStringBuilder.Options} -c content_planning.max_user_source_bytes={maxUserSourceBytes}".Trim();
         services.AddSingleton(_ => builder.Build());
         services.AddSingleton<DatabaseMigrator>();
         return services;

@@ -23,6 +23,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 $"The request body may be at most {HttpExtensions.MaxRequestBodyBytes} bytes."),
             BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", Describe(bad)),
             JsonException json => Problem(400, "Malformed JSON", DescribeJson(json)),
+            PostgresException { SqlState: UserSourceBytesExceeded } limit => Problem(413, "User data limit exceeded",
+                $"This write would take the user's gap analyses, recommendations and analytics past {limit.Hint} stored bytes "
+                + "(Database__MaxUserSourceBytes); delete or shrink some first."),
             FactoryTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
             NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException } or TimeoutException =>
                 Problem(503, "Service unavailable", "The database is unreachable and no cached answer exists; try again shortly."),
@@ -54,6 +57,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    // Raised by the enforce_user_source_bytes trigger (migration 0008).
+    private const string UserSourceBytesExceeded = "CP413";
 
     private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
 

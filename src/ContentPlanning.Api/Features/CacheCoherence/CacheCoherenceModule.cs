@@ -1,0 +1,22 @@
+using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Health;
+
+namespace ContentPlanning.Api.Features.CacheCoherence;
+
+/// <summary>
+/// Keeps every node's cached answers coherent with writes made outside the API: a listener per node on the version
+/// trigger's NOTIFY channel, and its readiness check.
+/// </summary>
+internal sealed class CacheCoherenceModule : IServiceModule
+{
+    public void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CacheCoherenceOptions>()
+            .Bind(configuration.GetSection(CacheCoherenceOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<UserChangeListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<UserChangeListener>());
+        services.AddHealthChecks().AddCheck<UserChangeListener.HealthCheck>("cache_coherence", tags: [HealthEndpoints.ReadyTag]);
+    }
+}
