@@ -81,4 +81,25 @@ public sealed class AdminKeyTests : DatabaseTest
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("node_id").And.Not.Contain("deleted_count"));
     }
+
+    [Test]
+    public async Task TheKeyIsCheckedBeforeTheBodyIsRead()
+    {
+        var url = "/api/content-planning/calendar-generation/cache/warm";
+        using var anonymous = Testing.Factory.CreateAnonymousClient();
+        using var malformed = new StringContent("{not json", Encoding.UTF8, "application/json");
+        using var withoutKey = await anonymous.PostAsync(url, malformed);
+        Assert.That(withoutKey.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), await withoutKey.Content.ReadAsStringAsync());
+        Assert.That(withoutKey.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+
+        using var wrongKey = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("[[[", Encoding.UTF8, "application/json") };
+        wrongKey.Headers.Add("X-Admin-Key", "wrong");
+        using var refused = await anonymous.SendAsync(wrongKey);
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+
+        using var rightKey = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("{not json", Encoding.UTF8, "application/json") };
+        rightKey.Headers.Add("X-Admin-Key", Infrastructure.ApiFactory.AdminKey);
+        using var admitted = await anonymous.SendAsync(rightKey);
+        Assert.That(admitted.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "with the key, the malformed body is the caller's fault");
+    }
 }

@@ -51,6 +51,12 @@ public static partial class ActivateStrategy
         // One user's activation changes queue here, so "deactivate the previous, activate this" is never interleaved.
         private const string LockSql = "SELECT pg_advisory_xact_lock(hashtextextended('strategy-activation:' || @UserId, 0))";
 
+        // Taken after the user's lock, before any activation row is written: a DELETE of the strategy (which locks the
+        // strategy row, then the user's version row through its triggers) and this activation (which writes the version
+        // row through the same triggers) then take their locks in one order, so they can no longer deadlock, and a
+        // strategy deleted while this request waited is seen as gone.
+        private const string LockStrategySql = "SELECT id FROM content_strategies WHERE id = @Id FOR KEY SHARE";
+
         private const string CurrentSql = """
             SELECT strategy_id, user_id, status, activation_date, performance_score, last_updated
             FROM strategy_activation_status WHERE strategy_id = @Id
@@ -107,6 +113,10 @@ public static partial class ActivateStrategy
 
             var args = new { request.Id, strategy.UserId, Status = status };
             await connection.ExecuteAsync(new CommandDefinition(LockSql, args, transaction, cancellationToken: cancellationToken));
+            if (await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(LockStrategySql, args, transaction, cancellationToken: cancellationToken)) is null)
+            {
+                return null;
+            }
 
             var current = await connection.QuerySingleOrDefaultAsync<ActivationRecord>(new CommandDefinition(CurrentSql, args, transaction, cancellationToken: cancellationToken));
             if (current?.Status == status)

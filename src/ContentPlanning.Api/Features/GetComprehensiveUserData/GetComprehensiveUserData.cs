@@ -119,7 +119,16 @@ public static class GetComprehensiveUserData
             }
 
             var computed = new ComprehensiveSnapshot(read.Data, read.DataHash, now, "computed");
-            await snapshots.WriteAsync(connection, userId, request.StrategyId, computed, options.Value.SnapshotDuration, cancellationToken);
+            try
+            {
+                await snapshots.WriteAsync(connection, userId, request.StrategyId, computed, options.Value.SnapshotDuration, cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+            {
+                // The strategy was deleted after the read's snapshot was taken: it is gone now, so is the answer.
+                return null;
+            }
+
             return computed;
         }
     }

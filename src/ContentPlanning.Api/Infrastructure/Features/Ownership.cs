@@ -58,7 +58,7 @@ internal sealed class OwnershipBehavior<TRequest, TResponse>(CallerAccessor call
 
         if (request is IAdminRequest)
         {
-            // Admin routes are guarded by AdminKeyFilter; a request reaching here passed it.
+            // Admin routes are guarded by AdminKeyCheck; a request reaching here passed it.
             return await next();
         }
 

@@ -42,6 +42,7 @@ public static partial class AuthExtensions
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAdminKey();
         return app;
     }
 
@@ -90,7 +91,7 @@ internal sealed class ScopeByMethodHandler(IOptions<AuthOptions> options) : Auth
 
         if (http.GetEndpoint()?.Metadata.GetMetadata<AdminRouteMetadata>() is not null)
         {
-            // Admin routes take the admin key or the admin scope; AdminKeyFilter decides.
+            // Admin routes take the admin key or the admin scope; AdminKeyCheck decides.
             context.Succeed(requirement);
             return Task.CompletedTask;
         }

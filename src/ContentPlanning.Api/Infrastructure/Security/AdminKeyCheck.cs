@@ -9,48 +9,48 @@ namespace ContentPlanning.Api.Infrastructure.Security;
 /// compare) or its bearer token carries <see cref="Scopes.Admin"/>. Operators' scripts keep using the key; a valid token
 /// without the admin scope and without a key is a 403, anything else a 401.
 /// </summary>
-public sealed class AdminKeyFilter(IOptions<AdminOptions> options) : IEndpointFilter
+public sealed class AdminKeyCheck(IOptions<AdminOptions> options)
 {
     public const string HeaderName = "X-Admin-Key";
 
     // Hashing both sides first makes the comparison constant-time in the key's length too.
     private readonly byte[]? _expectedHash = options.Value.ApiKey is { Length: > 0 } key ? SHA256.HashData(Encoding.UTF8.GetBytes(key)) : null;
 
-    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>Null when the request may call the admin route; else the problem to answer.</summary>
+    public IResult? Refusal(HttpContext http)
     {
-        var http = context.HttpContext;
         var supplied = http.Request.Headers[HeaderName].ToString();
         if (supplied.Length > 0 && KeyMatches(supplied))
         {
-            return next(context);
+            return null;
         }
 
         var authenticated = http.User.Identity?.IsAuthenticated == true;
         if (authenticated && http.User.Has(Scopes.Admin))
         {
-            return next(context);
+            return null;
         }
 
         if (authenticated && supplied.Length == 0)
         {
-            return ValueTask.FromResult<object?>(TypedResults.Problem(
+            return TypedResults.Problem(
                 statusCode: StatusCodes.Status403Forbidden,
                 title: "Forbidden",
-                detail: $"This endpoint requires the {Scopes.Admin} scope or the {HeaderName} header."));
+                detail: $"This endpoint requires the {Scopes.Admin} scope or the {HeaderName} header.");
         }
 
         http.Response.Headers.WWWAuthenticate = "Bearer";
-        return ValueTask.FromResult<object?>(TypedResults.Problem(
+        return TypedResults.Problem(
             statusCode: StatusCodes.Status401Unauthorized,
             title: "Unauthorized",
-            detail: $"This endpoint requires the {HeaderName} header with the configured admin key, or a bearer token with the {Scopes.Admin} scope."));
+            detail: $"This endpoint requires the {HeaderName} header with the configured admin key, or a bearer token with the {Scopes.Admin} scope.");
     }
 
     private bool KeyMatches(string supplied) =>
         _expectedHash is not null && CryptographicOperations.FixedTimeEquals(_expectedHash, SHA256.HashData(Encoding.UTF8.GetBytes(supplied)));
 }
 
-/// <summary>Marks an admin route: the scope-by-method policy leaves it to <see cref="AdminKeyFilter"/>.</summary>
+/// <summary>Marks an admin route: the scope-by-method policy leaves it to <see cref="AdminKeyCheck"/>.</summary>
 public sealed class AdminRouteMetadata
 {
     public static readonly AdminRouteMetadata Instance = new();
@@ -58,17 +58,32 @@ public sealed class AdminRouteMetadata
 
 public static class AdminKeyExtensions
 {
-    /// <summary>Protects every endpoint of the group or route with <see cref="AdminKeyFilter"/>.</summary>
+    /// <summary>Protects every endpoint of the group or route with <see cref="AdminKeyCheck"/> (see <see cref="UseAdminKey"/>).</summary>
     public static TBuilder RequireAdminKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter<TBuilder, AdminKeyFilter>()
-            .WithMetadata(AdminRouteMetadata.Instance)
+        builder.WithMetadata(AdminRouteMetadata.Instance)
             .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]))
             .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status403Forbidden, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]));
 
     public static IServiceCollection AddAdminKey(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<AdminKeyFilter>();
+        services.AddSingleton<AdminKeyCheck>();
         return services;
     }
+
+    /// <summary>
+    /// Checks admin routes in the pipeline, before the endpoint binds its parameters: a caller without the key or the
+    /// admin scope gets 401/403, never a 400 about a body it had no right to send.
+    /// </summary>
+    public static IApplicationBuilder UseAdminKey(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        if (http.GetEndpoint()?.Metadata.GetMetadata<AdminRouteMetadata>() is not null
+            && http.RequestServices.GetRequiredService<AdminKeyCheck>().Refusal(http) is { } refusal)
+        {
+            await refusal.ExecuteAsync(http);
+            return;
+        }
+
+        await next(http);
+    });
 }
