@@ -83,7 +83,7 @@ public static class GenerateCalendar
     internal sealed class Histogram
     {
         public readonly System.Diagnostics.Metrics.Histogram<double> Instrument = ServiceTelemetry.Meter.CreateHistogram<double>(
-            "content_planning.calendar.generation.duration", "ms", "Server-side time of one calendar generation, by calendar_type.");
+            "content_planning.calendar.generation.duration", "s", "Server-side time of one calendar generation, by calendar_type.");
     }
 
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
@@ -216,7 +216,7 @@ public static class GenerateCalendar
             // Answers built from calendars (the strategy summary) are evicted; the comprehensive data stays cached.
             await cache.InvalidateCalendarAsync(request.UserId!, cancellationToken);
 
-            Duration.Instrument.Record(watch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("calendar_type", input.CalendarType));
+            Duration.Instrument.Record(watch.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("calendar_type", input.CalendarType));
             return new Outcome(id, JsonSerializer.SerializeToNode(calendar, options), Replayed: false, null);
         }
 
