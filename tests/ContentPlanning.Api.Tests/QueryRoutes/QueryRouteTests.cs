@@ -40,6 +40,32 @@ public sealed class QueryRouteTests : DatabaseTest
     }
 
     [Test]
+    public async Task StrategyEventsPageLikeTheCalendarEventsListOfThatStrategy()
+    {
+        using var client = Testing.CreateClient();
+        var id = await SeedStrategyAsync("q-events");
+        var other = await SeedStrategyAsync("q-events");
+        await Testing.ExecuteAsync("""
+            INSERT INTO calendar_events (strategy_id, title, scheduled_at, status, platform)
+            SELECT CASE WHEN g % 4 = 0 THEN @other ELSE @id END, 'Event ' || g, now() + g * interval '1 hour',
+                   CASE WHEN g % 2 = 0 THEN 'draft' ELSE 'scheduled' END, CASE WHEN g % 3 = 0 THEN 'blog' ELSE 'linkedin' END
+            FROM generate_series(1, 14) g
+            """, new { id, other });
+
+        foreach (var filter in new[] { "", "&status=scheduled", "&platform=blog" })
+        {
+            var viaStrategy = await AllPagesAsync(client, $"{ApiRoot}/strategies/{id}/events?limit=3{filter}");
+            var viaList = await AllPagesAsync(client, $"{ApiRoot}/calendar-events?strategy_id={id}&limit=3{filter}");
+            Assert.That(viaStrategy, Is.EqualTo(viaList));
+            Assert.That(viaStrategy, Is.Not.Empty);
+        }
+
+        Assert.That(await AllPagesAsync(client, $"{ApiRoot}/strategies/{id}/events?limit=100"), Has.Count.EqualTo(11));
+        using var missing = await client.GetAsync($"{ApiRoot}/strategies/424242/events");
+        await AssertProblemAsync(missing, HttpStatusCode.NotFound);
+    }
+
+    [Test]
     public async Task StrategyAnalyticsOfAMissingStrategyIsNotFound()
     {
         using var client = Testing.CreateClient();

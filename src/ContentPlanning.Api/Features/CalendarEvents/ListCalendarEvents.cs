@@ -4,16 +4,21 @@ using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
 using FluentValidation;
 using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace ContentPlanning.Api.Features.CalendarEvents;
 
-/// <summary>Events by user, calendar and/or strategy (at least one), with filters, keyset-paged by scheduled time ascending.</summary>
+/// <summary>
+/// Events by user, calendar and/or strategy (at least one), with filters, keyset-paged by scheduled time ascending. Served at
+/// <c>/calendar-events</c> and, for one strategy that must exist (404 otherwise), at <c>/strategies/{id}/events</c>.
+/// </summary>
 public static class ListCalendarEvents
 {
     public sealed record Query(
-        string? UserId, long? CalendarId, long? StrategyId, string? Status, string? Platform, DateTimeOffset? From, DateTimeOffset? To, int Limit, string? Cursor)
-        : IRequest<Page<CalendarEvent>>, IUserScoped, IOwnedResource
+        string? UserId, long? CalendarId, long? StrategyId, string? Status, string? Platform, DateTimeOffset? From, DateTimeOffset? To, int Limit, string? Cursor,
+        bool StrategyMustExist = false)
+        : IRequest<Page<CalendarEvent>?>, IUserScoped, IOwnedResource
     {
         OwnedKind IOwnedResource.Kind => CalendarId is null ? OwnedKind.Strategy : OwnedKind.Calendar;
 
@@ -37,7 +42,7 @@ public static class ListCalendarEvents
         }
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page<CalendarEvent>>
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page<CalendarEvent>?>
     {
         // Ascending by time: the cursor is the last (scheduled_at, id) seen; without one, the minimum values start the page.
         private const string Sql = $"""
@@ -55,11 +60,14 @@ public static class ListCalendarEvents
             LIMIT @Take
             """;
 
-        public async Task<Page<CalendarEvent>> Handle(Query request, CancellationToken cancellationToken)
+        // The strategy route answers 404 for a strategy that does not exist: checked in the same round trip.
+        private const string StrategyExistsSql = "SELECT EXISTS (SELECT 1 FROM content_strategies WHERE id = @StrategyId);\n" + Sql;
+
+        public async Task<Page<CalendarEvent>?> Handle(Query request, CancellationToken cancellationToken)
         {
             var hasCursor = KeysetCursor.TryDecode(request.Cursor, out var cursor);
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var rows = (await connection.QueryAsync<CalendarEvent>(new CommandDefinition(Sql, new
+            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(request.StrategyMustExist ? StrategyExistsSql : Sql, new
             {
                 request.UserId,
                 request.CalendarId,
@@ -72,14 +80,21 @@ public static class ListCalendarEvents
                 CursorAt = cursor.At,
                 CursorId = cursor.Id,
                 Take = request.Limit + 1,
-            }, cancellationToken: cancellationToken))).ToList();
+            }, cancellationToken: cancellationToken));
+            if (request.StrategyMustExist && !await grid.ReadSingleAsync<bool>())
+            {
+                return null;
+            }
+
+            var rows = (await grid.ReadAsync<CalendarEvent>()).ToList();
             return KeysetCursor.ToPage(rows, request.Limit, r => (r.ScheduledAt, r.Id));
         }
     }
 
     internal sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
+        public void AddRoutes(IEndpointRouteBuilder app)
+        {
             app.MapGet("/calendar-events", async (
                         string? user_id, long? calendar_id, long? strategy_id, string? status, string? platform, DateTimeOffset? from, DateTimeOffset? to,
                         int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
@@ -88,5 +103,18 @@ public static class ListCalendarEvents
                 .WithTags("Calendar events")
                 .WithSummary("List calendar events by user, calendar and/or strategy, by scheduled time")
                 .ProducesValidationProblem();
+
+            app.MapGet("/strategies/{id:long}/events", async Task<Results<Ok<Page<CalendarEvent>>, ProblemHttpResult>> (
+                        long id, string? status, string? platform, DateTimeOffset? from, DateTimeOffset? to, int? limit, string? cursor,
+                        IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Query(null, null, id, status, platform, from, to, limit ?? FieldRules.DefaultListLimit, cursor,
+                        StrategyMustExist: true), ct) is { } page
+                        ? TypedResults.Ok(page)
+                        : Problems.StrategyNotFound(id))
+                .WithTags("Calendar events")
+                .WithSummary("A strategy's calendar events by scheduled time (the /calendar-events list for one strategy)")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesValidationProblem();
+        }
     }
 }
