@@ -94,6 +94,31 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
     }
 
     [Test]
+    public async Task UnknownOrEmptyPlatformsAndFarStartDatesAre400NamingTheField()
+    {
+        await SeedStrategyWithPillarsAsync("cal-400");
+        using var client = Testing.CreateClient();
+        var far = DateOnly.FromDateTime(DateTime.UtcNow).AddYears(3).ToString("yyyy-MM-dd");
+        foreach (var (body, field) in new[]
+                 {
+                     ("""{"user_id": "cal-400", "calendar_type": "weekly", "platforms": ["linkedin", "myspace"]}""", "platforms[1]"),
+                     ("""{"user_id": "cal-400", "calendar_type": "weekly", "platforms": [""]}""", "platforms"),
+                     ($$"""{"user_id": "cal-400", "calendar_type": "weekly", "start_date": "{{far}}"}""", "start_date"),
+                 })
+        {
+            using var response = await client.PostJsonAsync(GenerateUrl, body);
+            var fields = await ValidationErrorFieldsAsync(response);
+            Assert.That(fields.Any(f => f.StartsWith(field.Split('[')[0], StringComparison.Ordinal)), Is.True, $"{body}: {string.Join(", ", fields)}");
+        }
+
+        // An impossible date fails binding: a 400 problem that names the JSON path.
+        using var invalid = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-400", "calendar_type": "weekly", "start_date": "2026-02-30"}""");
+        await AssertProblemAsync(invalid, HttpStatusCode.BadRequest);
+        Assert.That(await invalid.Content.ReadAsStringAsync(), Does.Contain("start_date"));
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars"), Is.Zero);
+    }
+
+    [Test]
     public async Task AnotherUsersStrategyAnswersLikeAMissingOne()
     {
         var foreign = await SeedStrategyWithPillarsAsync("cal-3");

@@ -15,7 +15,9 @@ public sealed record GeneratorInput(
     IReadOnlyList<string> GapThemes,
     IReadOnlyList<string> Keywords,
     IReadOnlyList<PendingRecommendation> Recommendations,
-    IReadOnlyList<string> Goals);
+    IReadOnlyList<string> Goals,
+    IReadOnlyDictionary<string, TimeOnly>? PlatformTimes = null,
+    TimeOnly? PreferredTime = null);
 
 public sealed record Pillar(string Name, double Weight);
 
@@ -131,8 +133,22 @@ public static class CalendarSteps
         return counts;
     }
 
-    /// <summary>Step 6: the content type and default local posting hour of each platform.</summary>
-    public static (string ContentType, TimeOnly Time) PlatformStrategy(string platform) => platform switch
+    /// <summary>Platform names a request may give (lower case); each has a content type and a default posting hour.</summary>
+    public static readonly string[] KnownPlatforms =
+        ["blog", "linkedin", "twitter", "x", "facebook", "instagram", "youtube", "tiktok", "pinterest", "threads", "medium", "newsletter", "email", "podcast"];
+
+    /// <summary>
+    /// Step 6: the content type of each platform and its local posting time: the strategy's optimal timing for that platform,
+    /// else its general time, else the profile's optimal time (per platform, then general), else the platform's default hour.
+    /// </summary>
+    public static (string ContentType, TimeOnly Time) PlatformStrategy(GeneratorInput input, string platform)
+    {
+        var (contentType, defaultTime) = PlatformDefaults(platform);
+        var time = input.PlatformTimes is { } times && times.TryGetValue(platform, out var preferred) ? preferred : input.PreferredTime ?? defaultTime;
+        return (contentType, time);
+    }
+
+    private static (string ContentType, TimeOnly Time) PlatformDefaults(string platform) => platform switch
     {
         "youtube" => ("video", new TimeOnly(17, 0)),
         "tiktok" => ("short video", new TimeOnly(19, 0)),
@@ -142,6 +158,10 @@ public static class CalendarSteps
         "twitter" or "x" => ("thread", new TimeOnly(12, 0)),
         "facebook" => ("community post", new TimeOnly(13, 0)),
         "newsletter" or "email" => ("newsletter", new TimeOnly(7, 0)),
+        "pinterest" => ("pin", new TimeOnly(20, 0)),
+        "threads" => ("short post", new TimeOnly(12, 0)),
+        "medium" => ("article", new TimeOnly(8, 0)),
+        "podcast" => ("audio episode", new TimeOnly(6, 0)),
         _ => ("post", new TimeOnly(10, 0)),
     };
 
@@ -172,7 +192,7 @@ public static class CalendarSteps
             var (theme, fromGap) = themes[week];
             var pillar = pillars[pillarOrder[i]].Name;
             var platform = platforms[platformOrder[i]];
-            var (contentType, time) = PlatformStrategy(platform);
+            var (contentType, time) = PlatformStrategy(input, platform);
             // Later pieces of a day on the same platform post an hour apart.
             var local = date.ToDateTime(time).AddHours(i % perDay);
             var posting = new DateTimeOffset(local, zone.GetUtcOffset(local));

@@ -58,9 +58,11 @@ public static class GenerateCalendar
         IReadOnlyList<PlatformPlan> PlatformStrategies, IReadOnlyList<WeekTheme> WeeklyThemes, IReadOnlyList<ScheduledPiece> DailySchedule,
         IReadOnlyList<long> ContentRecommendations, IReadOnlyList<StepResult> Steps, double QualityScore, int EventCount, DateTimeOffset GeneratedAt);
 
+    internal const int MaxStartDistanceDays = 2 * 365;
+
     internal sealed class Validator : AbstractValidator<Command>
     {
-        public Validator()
+        public Validator(TimeProvider time)
         {
             RuleFor(x => x.UserId).ValidUserId();
             RuleFor(x => x.StrategyId).GreaterThan(0);
@@ -75,6 +77,12 @@ public static class GenerateCalendar
                 .WithMessage("Idempotency-Key must be 1..255 printable characters.");
             RuleFor(x => x.Platforms).Must(p => p!.Count <= 10 && p.All(s => !string.IsNullOrWhiteSpace(s) && s.Length <= 50))
                 .When(x => x.Platforms is not null).WithMessage("platforms: at most 10 non-empty names of up to 50 characters.");
+            RuleForEach(x => x.Platforms).Must(p => p is not null && CalendarSteps.KnownPlatforms.Contains(p.Trim().ToLowerInvariant()))
+                .When(x => x.Platforms is not null)
+                .WithMessage($"platforms: each must be one of {string.Join(", ", CalendarSteps.KnownPlatforms)}.");
+            // A calendar is planned for the coming months, not for another decade: today plus or minus two years.
+            RuleFor(x => x.StartDate).Must(d => Math.Abs(d!.Value.DayNumber - DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).DayNumber) <= MaxStartDistanceDays)
+                .When(x => x.StartDate is not null).WithMessage("start_date must be within two years of today.");
         }
     }
 
@@ -159,7 +167,7 @@ public static class GenerateCalendar
             var total = days.Count * perDay;
             var counts = Step(steps, 5, "Content Pillar Distribution", "structure", () => CalendarSteps.DistributePillars(pillars, total),
                 c => new StepScore(total == 0 ? 0 : c.Count(x => x > 0) / (double)Math.Min(total, c.Count), [string.Join(", ", pillars.Select((p, i) => $"{p.Name}: {c[i]}"))]));
-            var platformPlans = Step(steps, 6, "Platform-Specific Strategy", "structure", () => platforms.Select(CalendarSteps.PlatformStrategy).ToList(),
+            var platformPlans = Step(steps, 6, "Platform-Specific Strategy", "structure", () => platforms.Select(p => CalendarSteps.PlatformStrategy(input, p)).ToList(),
                 p => new StepScore(p.Count(x => x.ContentType != "post") / (double)Math.Max(1, p.Count), [string.Join(", ", platforms.Select((pl, i) => $"{pl}: {p[i].ContentType}"))]));
             var themes = Step(steps, 7, "Weekly Theme Development", "content", () => CalendarSteps.WeeklyThemes(sources, weeks),
                 t => new StepScore(t.Select(x => x.Theme).Distinct().Count() / (double)t.Count, [string.Join(" | ", t.Select(x => x.Theme))]));
@@ -237,6 +245,12 @@ public static class GenerateCalendar
             steps.Add(new StepResult(number, name, phase, "completed", Math.Round(watch.Elapsed.TotalMilliseconds, 3), measured.QualityScore,
                 measured.QualityScore >= CalendarSteps.PassThreshold, measured.Insights));
             activity?.SetTag("calendar.step.quality_score", measured.QualityScore);
+            activity?.SetTag("calendar.step.items", value switch
+            {
+                System.Collections.ICollection items => items.Count,
+                System.Runtime.CompilerServices.ITuple { Length: > 0 } tuple when tuple[0] is System.Collections.ICollection first => first.Count,
+                _ => 1,
+            });
             return value;
         }
     }

@@ -28,8 +28,41 @@ public static class GeneratorInputMapping
             [.. data.GapAnalysis.Opportunities.Concat(data.GapAnalysis.ContentGaps).Concat(data.GapAnalysis.KeywordOpportunities).SelectMany(Names)],
             [.. data.GapAnalysis.KeywordOpportunities.SelectMany(Names).Distinct(StringComparer.OrdinalIgnoreCase)],
             [.. data.RecommendationsData.Where(r => r.Status == "pending").Select(r => new PendingRecommendation(r.Id, r.Title, Names(r.Platforms), Names(r.TargetKeywords)))],
-            Names(strategy.BusinessObjectives ?? data.BusinessGoals));
+            Names(strategy.BusinessObjectives ?? data.BusinessGoals),
+            PlatformTimes(strategy.OptimalTiming, onboarding?.OptimalTimes),
+            FirstTime(strategy.OptimalTiming) ?? FirstTime(onboarding?.OptimalTimes));
     }
+
+    /// <summary>Per-platform times from objects keyed by platform (the strategy's first, the profile's where it has none).</summary>
+    public static IReadOnlyDictionary<string, TimeOnly> PlatformTimes(JsonNode? strategyTiming, JsonNode? profileTimes)
+    {
+        var times = new Dictionary<string, TimeOnly>(StringComparer.Ordinal);
+        foreach (var source in new[] { strategyTiming, profileTimes })
+        {
+            if (source is not JsonObject byPlatform)
+            {
+                continue;
+            }
+
+            foreach (var (platform, value) in byPlatform)
+            {
+                if (FirstTime(value) is { } time)
+                {
+                    times.TryAdd(platform.Trim().ToLowerInvariant(), time);
+                }
+            }
+        }
+
+        return times;
+    }
+
+    /// <summary>The first "HH:mm" of a string or a list (an object keyed by platform gives no general time).</summary>
+    public static TimeOnly? FirstTime(JsonNode? node) => node switch
+    {
+        JsonValue value when value.TryGetValue<string>(out var s) && TimeOnly.TryParseExact(s.Trim(), ["HH:mm", "H:mm", "HH:mm:ss"], out var t) => t,
+        JsonArray list => list.Select(FirstTime).FirstOrDefault(t => t is not null),
+        _ => null,
+    };
 
     /// <summary>A list of names, a map of name to weight, or a list of objects with name and weight.</summary>
     public static IReadOnlyList<Pillar> Pillars(JsonNode? node) => node switch
