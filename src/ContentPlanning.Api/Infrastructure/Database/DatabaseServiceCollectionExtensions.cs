@@ -40,6 +40,15 @@ public static class DatabaseServiceCollectionExtensions
             builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         }
 
+        // Database__CommandTimeoutSeconds bounds every command of the service (Dapper and the migrator use the connection's
+        // default), unless the connection string sets its own Command Timeout.
+        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase) &&
+            !connectionString.Contains("CommandTimeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.CommandTimeout = configuration.GetSection(DatabaseOptions.Section)
+                .GetValue<int?>(nameof(DatabaseOptions.CommandTimeoutSeconds)) ?? new DatabaseOptions().CommandTimeoutSeconds;
+        }
+
         // The per-user byte bound lives in a trigger (every writer obeys it); this node's connections tell it the
         // configured value. A bad value fails at start through the options validation, before any connection.
         var maxUserSourceBytes = configuration.GetSection(DatabaseOptions.Section).GetValue<long?>(nameof(DatabaseOptions.MaxUserSourceBytes))

@@ -27,6 +27,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 $"This write would take the user's gap analyses, recommendations and analytics past {limit.Hint} stored bytes "
                 + "(Database__MaxUserSourceBytes); delete or shrink some first."),
             FactoryTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
+            NpgsqlException { InnerException: TimeoutException } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } =>
+                Problem(503, "Service unavailable", "The database did not answer in time (Database__CommandTimeoutSeconds); try again shortly."),
             NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException } or TimeoutException =>
                 Problem(503, "Service unavailable", "The database is unreachable and no cached answer exists; try again shortly."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
