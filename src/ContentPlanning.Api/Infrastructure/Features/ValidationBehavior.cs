@@ -3,7 +3,10 @@ using MediatR;
 
 namespace ContentPlanning.Api.Infrastructure.Features;
 
-/// <summary>The one place requests are validated: every FluentValidation validator of the request runs before its handler.</summary>
+/// <summary>
+/// The one place requests are validated: the storable-input rules, then every FluentValidation validator of the request,
+/// run before its handler.
+/// </summary>
 internal sealed class ValidationBehavior<TRequest, TResponse>(IEnumerable<IValidator<TRequest>> validators)
     : IPipelineBehavior<TRequest, TResponse>
 {
@@ -11,13 +14,14 @@ internal sealed class ValidationBehavior<TRequest, TResponse>(IEnumerable<IValid
 
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
-        if (_validators.Length == 0)
+        // What the database can store comes first, for every request (see StorableInput); then the request's own validators.
+        var failures = StorableInput.Check(request!);
+        if (_validators.Length == 0 && failures.Count == 0)
         {
             return await next();
         }
 
         var context = new ValidationContext<TRequest>(request);
-        var failures = new List<FluentValidation.Results.ValidationFailure>();
         foreach (var validator in _validators)
         {
             var result = await validator.ValidateAsync(context, cancellationToken);
