@@ -66,4 +66,18 @@ public sealed class StorableInputTests : DatabaseTest
         using var comprehensive = await client.GetAsync(ApiRoot + "/calendar-generation/comprehensive-user-data?user_id=deep-ok");
         Assert.That((int)comprehensive.StatusCode, Is.AnyOf(200, 404), await comprehensive.Content.ReadAsStringAsync());
     }
+
+    [Test]
+    public async Task AnAnswerThatCannotBeSerializedIsTheServicesFaultNotTheCallers()
+    {
+        // Written behind the API's back (psql, an import): deeper than any answer can carry.
+        await Testing.ExecuteAsync(
+            "INSERT INTO content_recommendations (user_id, recommendation_type, title, target_keywords) VALUES ('deep-sql', 'blog', 't', @json::jsonb)",
+            new { json = Deep(62) });
+        using var client = Testing.CreateClient();
+
+        using var response = await client.GetAsync(ApiRoot + "/recommendations?user_id=deep-sql");
+
+        await AssertProblemAsync(response, HttpStatusCode.InternalServerError);
+    }
 }

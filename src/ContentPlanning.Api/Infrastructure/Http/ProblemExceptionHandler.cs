@@ -22,7 +22,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(413, "Request body too large",
                 $"The request body may be at most {HttpExtensions.MaxRequestBodyBytes} bytes."),
             BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", Describe(bad)),
-            JsonException json => Problem(400, "Malformed JSON", DescribeJson(json)),
+            // A request body that is not JSON arrives as BadHttpRequestException (above). A bare JsonException is the service
+            // failing to write or read its own JSON (an answer that cannot be serialized): never the caller's fault, so it
+            // falls through to a logged 500.
             PostgresException { SqlState: UserSourceBytesExceeded } limit => Problem(413, "User data limit exceeded",
                 $"This write would take the user's gap analyses, recommendations and analytics past {limit.Hint} stored bytes "
                 + "(Database__MaxUserSourceBytes); delete or shrink some first."),
