@@ -164,6 +164,20 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
     }
 
     [Test]
+    public async Task AnIdempotencyKeyBelongsToItsUser()
+    {
+        await SeedStrategyWithPillarsAsync("cal-key-a");
+        await SeedStrategyWithPillarsAsync("cal-key-b");
+        using var client = Testing.CreateClient();
+        using var first = await PostWithKeyAsync(client, "shared-key", """{"user_id": "cal-key-a", "calendar_type": "weekly"}""");
+        using var second = await PostWithKeyAsync(client, "shared-key", """{"user_id": "cal-key-b", "calendar_type": "weekly"}""");
+
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), await first.Content.ReadAsStringAsync());
+        Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.Created), await second.Content.ReadAsStringAsync());
+        Assert.That((await JsonAsync(second)).GetProperty("user_id").GetString(), Is.EqualTo("cal-key-b"));
+    }
+
+    [Test]
     public async Task ConcurrentRequestsWithOneKeyGenerateOnce()
     {
         await SeedStrategyWithPillarsAsync("cal-7");

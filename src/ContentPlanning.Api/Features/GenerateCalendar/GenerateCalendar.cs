@@ -97,10 +97,11 @@ public static class GenerateCalendar
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
         : IRequestHandler<Command, Outcome>
     {
-        // Same-key requests queue on this lock until the first one commits, so a key generates once.
+        // Same-key requests of one user queue on this lock until the first one commits, so a key generates once. Keys are
+        // per user: another user's identical key is another key.
         private const string KeyLockSql = """
-            SELECT pg_advisory_xact_lock(hashtextextended('generate-calendar:' || @Key, 0));
-            SELECT id, request_hash, result::text FROM generated_calendars WHERE idempotency_key = @Key;
+            SELECT pg_advisory_xact_lock(hashtextextended('generate-calendar:' || @UserId || ':' || @Key, 0));
+            SELECT id, request_hash, result::text FROM generated_calendars WHERE user_id = @UserId AND idempotency_key = @Key;
             """;
 
         private const string InsertCalendarSql = """
@@ -129,7 +130,7 @@ public static class GenerateCalendar
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             if (request.IdempotencyKey is { } key)
             {
-                await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(KeyLockSql, new { Key = key }, transaction, cancellationToken: cancellationToken));
+                await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(KeyLockSql, new { Key = key, request.UserId }, transaction, cancellationToken: cancellationToken));
                 await grid.ReadAsync<object>();
                 var previous = await grid.ReadSingleOrDefaultAsync<(long Id, string? Hash, string? Result)?>();
                 if (previous is { } found)
