@@ -109,7 +109,9 @@ awk -v a="$start" -v b="$(date +%s.%N)" -v n="$USERS" 'BEGIN { printf "   warmed
 run_wrk warm-active 1 "/users/bench-1/active-strategy"
 
 HAS_CALENDAR=false
-curl -s "$API/openapi/v1.json" | grep -q '/calendar-generation/generate-calendar' && HAS_CALENDAR=true
+# (Read whole first: grep -q closing the pipe early would fail the pipeline under pipefail.)
+openapi=$(curl -s "$API/openapi/v1.json")
+[[ $openapi == *'/calendar-generation/generate-calendar'* ]] && HAS_CALENDAR=true
 
 CASES=(baseline hot-l1 rr-1000 cold-l2-all force-1000 active-hot)
 $HAS_CALENDAR && CASES+=(generate-monthly get-calendar)
