@@ -47,6 +47,8 @@ export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Da
 export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
 export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Benchmark__Enabled=true
 export Admin__ApiKey=bench-admin-key-0123456789 Auth__Mode=none
+# Throughput, not limits, is measured here: one client (wrk) would otherwise hit the per-caller limits at once.
+export RateLimiting__CalendarGenerationPerMinute=1000000 RateLimiting__CacheWarmPerMinute=1000000
 # Production tracing samples: 1 % of root requests by default (OTEL_TRACES_SAMPLER / _ARG override it, e.g. always_on).
 export OTEL_TRACES_SAMPLER=${OTEL_TRACES_SAMPLER:-parentbased_traceidratio} OTEL_TRACES_SAMPLER_ARG=${OTEL_TRACES_SAMPLER_ARG:-0.01}
 

@@ -16,6 +16,7 @@ builder.Services
     .AddAdminKey(builder.Configuration)
     .AddAuth(builder.Configuration)
     .AddHttpConventions()
+    .AddRateLimits(builder.Configuration)
     .AddHealth()
     .AddFeatures(builder.Configuration)
     .AddOpenApi();
@@ -34,6 +35,7 @@ app.UseRequestBodyLimit();
 app.MapOpenApi();
 app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
 app.UseAuth();
+app.UseRateLimiter();
 app.MapHealth();
 app.MapMetrics();
 app.MapFeatures();

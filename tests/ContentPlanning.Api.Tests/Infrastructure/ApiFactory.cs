@@ -64,6 +64,9 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
         builder.UseSetting("Auth:Audience", Audience);
         builder.UseSetting("Auth:SigningKey", SigningKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Tests generate and warm far more often than a client may; RateLimitTests sets real limits on a node of its own.
+        builder.UseSetting("RateLimiting:CalendarGenerationPerMinute", "1000000");
+        builder.UseSetting("RateLimiting:CacheWarmPerMinute", "1000000");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

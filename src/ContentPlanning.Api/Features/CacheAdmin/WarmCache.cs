@@ -73,5 +73,7 @@ public static partial class WarmCache
     internal static void Map(IEndpointRouteBuilder group) =>
         group.MapPost("/warm", (Command command, IMediator mediator, CancellationToken ct) => mediator.Send(command, ct))
             .WithSummary("Precompute comprehensive data for up to 1000 users")
+            .RequireRateLimiting(Infrastructure.Http.RateLimits.CacheWarm)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesValidationProblem();
 }

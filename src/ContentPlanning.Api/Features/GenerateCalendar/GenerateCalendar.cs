@@ -268,6 +268,8 @@ public static class GenerateCalendar
                         var created => TypedResults.Created($"{FeatureRegistration.RoutePrefix}/calendars/{created.Id}", created.Calendar!),
                     })
                 .WithTags("Calendars")
+                .RequireRateLimiting(Infrastructure.Http.RateLimits.CalendarGeneration)
+                .ProducesProblem(StatusCodes.Status429TooManyRequests)
                 .WithSummary("Generate a content calendar from the user's strategy and data, stored with its events")
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
