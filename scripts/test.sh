@@ -64,6 +64,13 @@ for project in tests/*.Tests/*.Tests.csproj; do
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 
+# Repeat every failure (name and message) just above the closing line, so the tail of a CI log says what broke.
+if [ "$failed" -ne 0 ]; then
+  echo "== Failures"
+  for log in "$DATA"/*.Tests.log; do
+    awk '/^ +Failed [^:]/ { show = 12 } show > 0 { print; show-- }' "$log" | cut -c1-300
+  done
+fi
 if [ "$passed" -eq 0 ]; then echo "No test ran."; status=1; fi
 [ "$failed" -ne 0 ] && status=1
 echo "$passed passed, $failed failed, $skipped skipped"
