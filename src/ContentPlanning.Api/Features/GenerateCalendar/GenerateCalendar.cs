@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Transactions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carter;
@@ -33,9 +34,26 @@ public static class GenerateCalendar
         [System.Text.Json.Serialization.JsonIgnore]
         public string? IdempotencyKey { get; init; }
 
+        /// <summary>Set by a caller that runs the generation as a job (the calendar jobs slice); never from the body.</summary>
+        [System.Text.Json.Serialization.JsonIgnore]
+        public IGenerationObserver? Observer { get; init; }
+
         OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
 
         long? IOwnedResource.ResourceId => StrategyId;
+    }
+
+    /// <summary>
+    /// Watches one generation: told after every step (it may stop the run there by throwing, and nothing is stored) and
+    /// inside the transaction that stores the calendar, before it commits (what it writes there commits or rolls back
+    /// with the calendar). The transaction is an ambient <see cref="System.Transactions.TransactionScope"/> the connection
+    /// is enlisted in, so a library that enlists (Hangfire's PostgreSQL storage) joins it too.
+    /// </summary>
+    public interface IGenerationObserver
+    {
+        Task StepCompletedAsync(IReadOnlyList<StepResult> steps, CancellationToken cancellationToken);
+
+        Task StoringAsync(NpgsqlConnection connection, long calendarId, CancellationToken cancellationToken);
     }
 
     /// <summary>A new calendar (201), a stored one answered again for a repeated Idempotency-Key (200), or a problem.</summary>
@@ -97,12 +115,15 @@ public static class GenerateCalendar
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
         : IRequestHandler<Command, Outcome>
     {
-        // Same-key requests of one user queue on this lock until the first one commits, so a key generates once. Keys are
-        // per user: another user's identical key is another key.
+        // Same-key requests of one user queue on this session lock until the first one has committed, so a key generates
+        // once. Keys are per user: another user's identical key is another key. A session lock (released in finally, or
+        // by PostgreSQL when the connection dies) because the generation between lookup and insert is not in a transaction.
         private const string KeyLockSql = """
-            SELECT pg_advisory_xact_lock(hashtextextended('generate-calendar:' || @UserId || ':' || @Key, 0));
+            SELECT pg_advisory_lock(hashtextextended('generate-calendar:' || @UserId || ':' || @Key, 0));
             SELECT id, request_hash, result::text FROM generated_calendars WHERE user_id = @UserId AND idempotency_key = @Key;
             """;
+
+        private const string KeyUnlockSql = "SELECT pg_advisory_unlock(hashtextextended('generate-calendar:' || @UserId || ':' || @Key, 0))";
 
         private const string InsertCalendarSql = """
             INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request, idempotency_key, request_hash)
@@ -127,20 +148,39 @@ public static class GenerateCalendar
             var requestJson = JsonSerializer.Serialize(request, options);
             var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(requestJson)));
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            if (request.IdempotencyKey is { } key)
+            if (request.IdempotencyKey is not { } key)
             {
-                await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(KeyLockSql, new { Key = key, request.UserId }, transaction, cancellationToken: cancellationToken));
+                return await GenerateAsync(connection, request, requestJson, hash, cancellationToken);
+            }
+
+            var lockArgs = new { Key = key, request.UserId };
+            await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition(KeyLockSql, lockArgs, cancellationToken: cancellationToken)))
+            {
                 await grid.ReadAsync<object>();
                 var previous = await grid.ReadSingleOrDefaultAsync<(long Id, string? Hash, string? Result)?>();
                 if (previous is { } found)
                 {
+                    await connection.ExecuteAsync(KeyUnlockSql, lockArgs);
                     return found.Hash == hash
                         ? new Outcome(found.Id, JsonNode.Parse(found.Result!), Replayed: true, null)
                         : new Outcome(0, null, false, TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
                             detail: $"Idempotency-Key '{key}' was used with a different request body."));
                 }
             }
+
+            try
+            {
+                return await GenerateAsync(connection, request, requestJson, hash, cancellationToken);
+            }
+            finally
+            {
+                await connection.ExecuteAsync(KeyUnlockSql, lockArgs);
+            }
+        }
+
+        private async Task<Outcome> GenerateAsync(NpgsqlConnection connection, Command request, string requestJson, string hash, CancellationToken cancellationToken)
+        {
+            var options = json.Value.SerializerOptions;
 
             using var span = ServiceTelemetry.ActivitySource.StartActivity("calendar.generate");
             span?.SetTag("calendar.type", request.CalendarType);
@@ -156,31 +196,32 @@ public static class GenerateCalendar
             var zone = TimeZoneInfo.FindSystemTimeZoneById(timezone);
             var input = GeneratorInputMapping.From(request, comprehensive.Data, strategyData.Strategy, timezone, NextMonday(time, zone));
             var steps = new List<StepResult>();
-            var pillars = Step(steps, 1, "Content Strategy Analysis", "foundation", () => CalendarSteps.AnalyseStrategy(input),
-                p => new StepScore(input.StrategyPillars.Count > 0 ? 1 : 0.5, [$"{p.Count} pillars: {string.Join(", ", p.Select(x => x.Name))}."]));
+            var observer = new StepObserver(request.Observer, steps, cancellationToken);
+            var pillars = await observer.After(Step(steps, 1, "Content Strategy Analysis", "foundation", () => CalendarSteps.AnalyseStrategy(input),
+                p => new StepScore(input.StrategyPillars.Count > 0 ? 1 : 0.5, [$"{p.Count} pillars: {string.Join(", ", p.Select(x => x.Name))}."])));
             var weeks = CalendarSteps.LengthInDays(input.CalendarType) / 7;
-            var sources = Step(steps, 2, "Gap Analysis and Opportunity Identification", "foundation", () => CalendarSteps.IdentifyOpportunities(input, pillars),
-                s => new StepScore(Math.Min(1, s.Count(x => x.FromGap) / (double)weeks), [$"{s.Count(x => x.FromGap)} gap themes for {weeks} weeks."]));
-            var platforms = Step(steps, 3, "Audience and Platform Strategy", "foundation", () => CalendarSteps.ChoosePlatforms(input),
-                p => new StepScore(input.RequestPlatforms.Count + input.ProfilePlatforms.Count > 0 ? 1 : 0.5, [$"Platforms: {string.Join(", ", p)}."]));
-            var (days, perDay) = Step(steps, 4, "Calendar Framework and Timeline", "structure", () => CalendarSteps.BuildFramework(input),
-                f => new StepScore(f.Days.Count > 0 ? 1 : 0, [$"{f.Days.Count} posting days, {f.PiecesPerDay} pieces per day."]));
+            var sources = await observer.After(Step(steps, 2, "Gap Analysis and Opportunity Identification", "foundation", () => CalendarSteps.IdentifyOpportunities(input, pillars),
+                s => new StepScore(Math.Min(1, s.Count(x => x.FromGap) / (double)weeks), [$"{s.Count(x => x.FromGap)} gap themes for {weeks} weeks."])));
+            var platforms = await observer.After(Step(steps, 3, "Audience and Platform Strategy", "foundation", () => CalendarSteps.ChoosePlatforms(input),
+                p => new StepScore(input.RequestPlatforms.Count + input.ProfilePlatforms.Count > 0 ? 1 : 0.5, [$"Platforms: {string.Join(", ", p)}."])));
+            var (days, perDay) = await observer.After(Step(steps, 4, "Calendar Framework and Timeline", "structure", () => CalendarSteps.BuildFramework(input),
+                f => new StepScore(f.Days.Count > 0 ? 1 : 0, [$"{f.Days.Count} posting days, {f.PiecesPerDay} pieces per day."])));
             var total = days.Count * perDay;
-            var counts = Step(steps, 5, "Content Pillar Distribution", "structure", () => CalendarSteps.DistributePillars(pillars, total),
-                c => new StepScore(total == 0 ? 0 : c.Count(x => x > 0) / (double)Math.Min(total, c.Count), [string.Join(", ", pillars.Select((p, i) => $"{p.Name}: {c[i]}"))]));
-            var platformPlans = Step(steps, 6, "Platform-Specific Strategy", "structure", () => platforms.Select(p => CalendarSteps.PlatformStrategy(input, p)).ToList(),
-                p => new StepScore(p.Count(x => x.ContentType != "post") / (double)Math.Max(1, p.Count), [string.Join(", ", platforms.Select((pl, i) => $"{pl}: {p[i].ContentType}"))]));
-            var themes = Step(steps, 7, "Weekly Theme Development", "content", () => CalendarSteps.WeeklyThemes(sources, weeks),
-                t => new StepScore(t.Select(x => x.Theme).Distinct().Count() / (double)t.Count, [string.Join(" | ", t.Select(x => x.Theme))]));
-            var planned = Step(steps, 8, "Daily Content Planning", "content", () => CalendarSteps.PlanDaily(input, days, perDay, pillars, counts, platforms, themes),
-                p => new StepScore(p.Select(x => x.Title).Distinct().Count() / (double)Math.Max(1, p.Count), [$"{p.Count} pieces planned."]));
-            var pieces = Step(steps, 9, "Content Recommendations", "content", () => CalendarSteps.AttachRecommendations(planned, input.Recommendations),
+            var counts = await observer.After(Step(steps, 5, "Content Pillar Distribution", "structure", () => CalendarSteps.DistributePillars(pillars, total),
+                c => new StepScore(total == 0 ? 0 : c.Count(x => x > 0) / (double)Math.Min(total, c.Count), [string.Join(", ", pillars.Select((p, i) => $"{p.Name}: {c[i]}"))])));
+            var platformPlans = await observer.After(Step(steps, 6, "Platform-Specific Strategy", "structure", () => platforms.Select(p => CalendarSteps.PlatformStrategy(input, p)).ToList(),
+                p => new StepScore(p.Count(x => x.ContentType != "post") / (double)Math.Max(1, p.Count), [string.Join(", ", platforms.Select((pl, i) => $"{pl}: {p[i].ContentType}"))])));
+            var themes = await observer.After(Step(steps, 7, "Weekly Theme Development", "content", () => CalendarSteps.WeeklyThemes(sources, weeks),
+                t => new StepScore(t.Select(x => x.Theme).Distinct().Count() / (double)t.Count, [string.Join(" | ", t.Select(x => x.Theme))])));
+            var planned = await observer.After(Step(steps, 8, "Daily Content Planning", "content", () => CalendarSteps.PlanDaily(input, days, perDay, pillars, counts, platforms, themes),
+                p => new StepScore(p.Select(x => x.Title).Distinct().Count() / (double)Math.Max(1, p.Count), [$"{p.Count} pieces planned."])));
+            var pieces = await observer.After(Step(steps, 9, "Content Recommendations", "content", () => CalendarSteps.AttachRecommendations(planned, input.Recommendations),
                 p => new StepScore(input.Recommendations.Count == 0 ? 0 : p.Count(x => x.RecommendationId is not null) / (double)input.Recommendations.Count,
-                    [$"{p.Count(x => x.RecommendationId is not null)} of {input.Recommendations.Count} pending recommendations attached."]));
-            var performance = Step(steps, 10, "Performance Optimization", "optimization", () => CalendarSteps.MeasurePerformance(pieces, pillars, platforms), s => s);
-            var alignment = Step(steps, 11, "Strategy Alignment Validation", "optimization", () => CalendarSteps.ValidateAlignment(pieces, input.Goals), s => s);
-            var quality = Step(steps, 12, "Final Calendar Assembly", "optimization", () => Math.Round(steps.Average(s => s.QualityScore), 4),
-                q => new StepScore(q, [$"Overall quality {q:0.00} over {steps.Count} steps."]));
+                    [$"{p.Count(x => x.RecommendationId is not null)} of {input.Recommendations.Count} pending recommendations attached."])));
+            var performance = await observer.After(Step(steps, 10, "Performance Optimization", "optimization", () => CalendarSteps.MeasurePerformance(pieces, pillars, platforms), s => s));
+            var alignment = await observer.After(Step(steps, 11, "Strategy Alignment Validation", "optimization", () => CalendarSteps.ValidateAlignment(pieces, input.Goals), s => s));
+            var quality = await observer.After(Step(steps, 12, "Final Calendar Assembly", "optimization", () => Math.Round(steps.Average(s => s.QualityScore), 4),
+                q => new StepScore(q, [$"Overall quality {q:0.00} over {steps.Count} steps."])));
 
             var end = input.StartDate.AddDays(CalendarSteps.LengthInDays(input.CalendarType) - 1);
             var strategyId = strategyData.Strategy.Id;
@@ -195,6 +236,12 @@ public static class GenerateCalendar
                 Details = new { PieceIndex = p.Index, p.WeeklyTheme, p.WeekNumber, p.KeyMessage, p.CallToAction, p.Keywords, p.RecommendationId },
             }), options);
 
+            // One transaction stores everything. Ambient (not BeginTransaction) so that an observer's library can enlist in
+            // it; opened only now, so the comprehensive-data read and the observer's progress writes above never join it.
+            using var scope = new TransactionScope(TransactionScopeOption.Required,
+                new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
+                TransactionScopeAsyncFlowOption.Enabled);
+            connection.EnlistTransaction(Transaction.Current);
             var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(InsertCalendarSql, new
             {
                 request.UserId,
@@ -205,9 +252,9 @@ public static class GenerateCalendar
                 Request = requestJson,
                 Key = request.IdempotencyKey,
                 Hash = hash,
-            }, transaction, cancellationToken: cancellationToken));
+            }, cancellationToken: cancellationToken));
             var eventIds = (await connection.QueryAsync<(long Id, int PieceIndex)>(new CommandDefinition(InsertEventsSql,
-                new { StrategyId = strategyId, CalendarId = id, Events = eventsJson }, transaction, cancellationToken: cancellationToken)))
+                new { StrategyId = strategyId, CalendarId = id, Events = eventsJson }, cancellationToken: cancellationToken)))
                 .ToDictionary(x => x.PieceIndex, x => x.Id);
 
             var calendar = new Calendar(
@@ -220,13 +267,33 @@ public static class GenerateCalendar
                 pieces.Where(p => p.RecommendationId is not null).Select(p => p.RecommendationId!.Value).ToList(),
                 steps, quality, pieces.Count, time.GetUtcNow());
             await connection.ExecuteAsync(new CommandDefinition(StoreResultSql, new { Id = id, Result = JsonSerializer.Serialize(calendar, options) },
-                transaction, cancellationToken: cancellationToken));
-            await transaction.CommitAsync(cancellationToken);
+                cancellationToken: cancellationToken));
+            if (request.Observer is { } watcher)
+            {
+                await watcher.StoringAsync(connection, id, cancellationToken);
+            }
+
+            scope.Complete();
+            scope.Dispose();
             // Answers built from calendars (the strategy summary) are evicted; the comprehensive data stays cached.
             await cache.InvalidateCalendarAsync(request.UserId!, cancellationToken);
 
             Duration.Instrument.Record(watch.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("calendar_type", input.CalendarType));
             return new Outcome(id, JsonSerializer.SerializeToNode(calendar, options), Replayed: false, null);
+        }
+
+        /// <summary>Tells the observer (if any) after each step; without one a step costs no await.</summary>
+        private sealed class StepObserver(IGenerationObserver? observer, List<StepResult> steps, CancellationToken cancellationToken)
+        {
+            public async ValueTask<T> After<T>(T value)
+            {
+                if (observer is not null)
+                {
+                    await observer.StepCompletedAsync(steps, cancellationToken);
+                }
+
+                return value;
+            }
         }
 
         private static DateOnly NextMonday(TimeProvider time, TimeZoneInfo zone)
