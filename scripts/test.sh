@@ -11,7 +11,8 @@ REDIS_PORT=${TEST_REDIS_PORT:-56380}
 DATA=$ROOT/.local/test
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-ensure_packages
+# chromium: the Hangfire dashboard test opens the dashboard in a real (headless) browser.
+ensure_packages chromium
 
 cleanup() {
   stop_redis "$REDIS_PORT"

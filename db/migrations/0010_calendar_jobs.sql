@@ -23,6 +23,7 @@ CREATE TABLE calendar_jobs (
     webhook_attempts  integer NOT NULL DEFAULT 0,
     webhook_last_status_code integer,
     webhook_id        text,
+    webhook_last_attempt_at timestamptz,
     webhook_event     jsonb,
     created_at        timestamptz NOT NULL DEFAULT now(),
     started_at        timestamptz,
@@ -33,3 +34,15 @@ CREATE TABLE calendar_jobs (
 CREATE UNIQUE INDEX ux_calendar_jobs_active_per_user ON calendar_jobs (user_id) WHERE status IN ('queued', 'running');
 CREATE UNIQUE INDEX ux_calendar_jobs_user_idempotency_key ON calendar_jobs (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX ix_calendar_jobs_finished ON calendar_jobs (finished_at) WHERE finished_at IS NOT NULL;
+
+-- Every change of a job is announced after its transaction commits: the progress streams of every node LISTEN here
+-- instead of polling.
+CREATE FUNCTION notify_calendar_job() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('calendar_job_events', NEW.session_id::text);
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER trg_calendar_jobs_notify AFTER INSERT OR UPDATE ON calendar_jobs
+    FOR EACH ROW EXECUTE FUNCTION notify_calendar_job();

@@ -67,6 +67,8 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
         // Tests generate and warm far more often than a client may; RateLimitTests sets real limits on a node of its own.
         builder.UseSetting("RateLimiting:CalendarGenerationPerMinute", "1000000");
         builder.UseSetting("RateLimiting:CacheWarmPerMinute", "1000000");
+        // Only the job tests run Hangfire workers (they say so); every other node accepts jobs but runs none.
+        builder.UseSetting("CalendarJobs:WorkersPerNode", "0");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

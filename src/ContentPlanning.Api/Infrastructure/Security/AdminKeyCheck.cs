@@ -46,7 +46,8 @@ public sealed class AdminKeyCheck(IOptions<AdminOptions> options)
             detail: $"This endpoint requires the {HeaderName} header with the configured admin key, or a bearer token with the {Scopes.Admin} scope.");
     }
 
-    private bool KeyMatches(string supplied) =>
+    /// <summary>Whether <paramref name="supplied"/> is the configured admin key (constant-time).</summary>
+    public bool KeyMatches(string supplied) =>
         _expectedHash is not null && CryptographicOperations.FixedTimeEquals(_expectedHash, SHA256.HashData(Encoding.UTF8.GetBytes(supplied)));
 }
 

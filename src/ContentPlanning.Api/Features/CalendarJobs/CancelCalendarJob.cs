@@ -1,0 +1,65 @@
+using Carter;
+using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Features;
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ContentPlanning.Api.Features.CalendarJobs;
+
+/// <summary>
+/// Cancels a queued or running job from any node: the row turns cancelled at once (with its webhook enqueued); a
+/// running attempt sees it before its next step and stops with nothing stored.
+/// </summary>
+public static class CancelCalendarJob
+{
+    public sealed record Command(string SessionId) : IRequest<Outcome>, IUserScoped
+    {
+        public string? UserId { get; set; }
+    }
+
+    public sealed record Outcome(JobView? Job, ProblemHttpResult? Problem);
+
+    internal sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator() =>
+            RuleFor(x => x.SessionId).Must(id => Guid.TryParse(id, out _)).WithMessage("session_id must be a UUID.");
+    }
+
+    internal sealed class Handler(CalendarJobStore store) : IRequestHandler<Command, Outcome>
+    {
+        public async Task<Outcome> Handle(Command request, CancellationToken cancellationToken)
+        {
+            var id = Guid.Parse(request.SessionId);
+            if (await store.FindAsync(id, request.UserId, cancellationToken) is null)
+            {
+                return new Outcome(null, CalendarJobProgress.NotFound(request.SessionId));
+            }
+
+            if (await store.FinishAsync(id, JobStatus.Cancelled, error: null, attempt: null, cancellationToken) is { } cancelled)
+            {
+                return new Outcome(cancelled.ToView(), null);
+            }
+
+            var current = await store.FindAsync(id, request.UserId, cancellationToken);
+            return new Outcome(null, Problems.Conflict($"Calendar generation job {request.SessionId} is already {current?.Status ?? "gone"}; only a queued or running job can be cancelled."));
+        }
+    }
+
+    internal sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) =>
+            app.MapDelete("/calendar-generation/cancel/{session_id}", async Task<Results<Ok<JobView>, ProblemHttpResult>> (
+                        [Microsoft.AspNetCore.Mvc.FromRoute(Name = "session_id")] string sessionId, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Command(sessionId), ct) switch
+                    {
+                        { Problem: { } problem } => problem,
+                        var cancelled => TypedResults.Ok(cancelled.Job!),
+                    })
+                .WithTags("Calendar jobs")
+                .WithSummary("Cancel a queued or running job: it stops before its next step with nothing stored (409 when it already ended)")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesValidationProblem();
+    }
+}
