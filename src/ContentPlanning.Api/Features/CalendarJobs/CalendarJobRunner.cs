@@ -84,7 +84,8 @@ public sealed partial class CalendarJobRunner(
             links: ActivityContext.TryParse(claim.Traceparent, null, out var started) ? [new ActivityLink(started)] : null);
         var watch = Stopwatch.StartNew();
         var command = JsonSerializer.Deserialize<Generate.Command>(claim.Request, json.Value.SerializerOptions)!
-            with { Observer = new Observer(dataSource, store, time, json.Value.SerializerOptions, sessionId, claim.Attempt, settings.MinimumStepDuration) };
+            with
+        { Observer = new Observer(dataSource, store, time, json.Value.SerializerOptions, sessionId, claim.Attempt, settings.MinimumStepDuration) };
         try
         {
             var outcome = await mediator.Send(command, cancellationToken);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Transactions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Transactions;
 using Carter;
 using ContentPlanning.Api.Features.GetComprehensiveUserData;
 using ContentPlanning.Api.Features.Shared;
