@@ -54,7 +54,7 @@ public static class StartCalendarJob
                     context.AddFailure(failure);
                 }
             });
-            RuleFor(x => x.CallbackUrl).MaximumLength(2048)
+            RuleFor(x => x.CallbackUrl).Cascade(CascadeMode.Stop).MaximumLength(2048)
                 .Must(_ => webhooks.Value.SigningSecret is { Length: > 0 }).WithMessage("callback_url: this service has no Webhooks__SigningSecret, so it sends no webhooks.")
                 .Must(url => CallbackAddresses.FormProblem(url!, webhooks.Value) is null).WithMessage(x => CallbackAddresses.FormProblem(x.CallbackUrl!, webhooks.Value))
                 .CustomAsync(async (url, context, ct) =>
