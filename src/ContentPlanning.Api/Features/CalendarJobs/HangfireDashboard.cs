@@ -29,31 +29,28 @@ public static class HangfireDashboard
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             app.Map(LoginPath, login => login.Run(LoginAsync));
-            app.Map(Path, dashboard =>
+            app.UseWhen(http => http.Request.Path.StartsWithSegments(Path), dashboard => dashboard.Use(async (http, nextStep) =>
             {
-                dashboard.Use(async (http, nextStep) =>
+                if (Allowed(http))
                 {
-                    if (Allowed(http))
-                    {
-                        await nextStep(http);
-                    }
-                    else if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal))
-                    {
-                        http.Response.Redirect(LoginPath);
-                    }
-                    else
-                    {
-                        await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                            detail: $"The dashboard needs the {AdminKeyCheck.HeaderName} header or a session from {LoginPath}.").ExecuteAsync(http);
-                    }
-                });
-                dashboard.UseHangfireDashboard("", new DashboardOptions
+                    await nextStep(http);
+                }
+                else if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal))
                 {
-                    DashboardTitle = "Content Planning jobs",
-                    DisplayStorageConnectionString = false,
-                    AppPath = null,
-                    Authorization = [new Access()],
-                });
+                    http.Response.Redirect(LoginPath);
+                }
+                else
+                {
+                    await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
+                        detail: $"The dashboard needs the {AdminKeyCheck.HeaderName} header or a session from {LoginPath}.").ExecuteAsync(http);
+                }
+            }));
+            app.UseHangfireDashboard(Path, new DashboardOptions
+            {
+                DashboardTitle = "Content Planning jobs",
+                DisplayStorageConnectionString = false,
+                AppPath = null,
+                Authorization = [new Access()],
             });
             next(app);
         };

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ContentPlanning.Api.Features.CalendarJobs;
+using ContentPlanning.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using static ContentPlanning.Api.Tests.CalendarJobs.CalendarJobTests;
+using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
+
+namespace ContentPlanning.Api.Tests.CalendarJobs;
+
+/// <summary>Completion webhooks delivered to a real HTTP receiver on loopback.</summary>
+public sealed class WebhookTests : DatabaseTest
+{
+    private static readonly byte[] Key = RandomNumberGenerator.GetBytes(32);
+
+    private static Dictionary<string, string?> Settings(bool allowPrivate = true, string maxAttempts = "8", string stepDuration = "00:00:00") => new()
+    {
+        ["CalendarJobs:WorkersPerNode"] = "2",
+        ["CalendarJobs:QueuePollInterval"] = "00:00:00.500",
+        ["CalendarJobs:MinimumStepDuration"] = stepDuration,
+        ["Webhooks:SigningSecret"] = "whsec_" + Convert.ToBase64String(Key),
+        ["Webhooks:AllowInsecureHttp"] = "true",
+        ["Webhooks:AllowPrivateNetworks"] = allowPrivate ? "true" : "false",
+        ["Webhooks:RetryBaseDelay"] = "00:00:00.300",
+        ["Webhooks:MaxAttempts"] = maxAttempts,
+    };
+
+    [Test]
+    public async Task ACompletedJobIsPostedSignedAndRetriedAfterA500()
+    {
+        await SeedStrategyAsync("hook-1");
+        await using var receiver = await Receiver.StartAsync(500, 200);
+        await using var node = new ApiFactory("hook-node", Settings());
+        using var client = node.CreateClient();
+        var sessionId = (await StartAsync(client, "hook-1", extra: $$""", "callback_url": "{{receiver.Url}}" """)).GetProperty("session_id").GetString()!;
+        var job = await WaitForAsync(client, sessionId, j => j.GetProperty("webhook").ValueKind == JsonValueKind.Object
+            && j.GetProperty("webhook").GetProperty("status").GetString() != "pending");
+
+        var calls = receiver.Calls.ToList();
+        var body = JsonDocument.Parse(calls[^1].Body).RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(job.GetProperty("webhook").GetProperty("status").GetString(), Is.EqualTo("delivered"));
+            Assert.That(job.GetProperty("webhook").GetProperty("attempts").GetInt32(), Is.EqualTo(2));
+            Assert.That(job.GetProperty("webhook").GetProperty("last_status_code").GetInt32(), Is.EqualTo(200));
+            Assert.That(calls, Has.Count.EqualTo(2));
+            Assert.That(calls.Select(c => c.Id).Distinct().Count(), Is.EqualTo(1), "a retry sends the same webhook-id");
+            Assert.That(calls.All(Verifies), "every attempt is signed per Standard Webhooks");
+            Assert.That(body.GetProperty("type").GetString(), Is.EqualTo("calendar.generation.completed"));
+            Assert.That(body.GetProperty("session_id").GetString(), Is.EqualTo(sessionId));
+            Assert.That(body.GetProperty("user_id").GetString(), Is.EqualTo("hook-1"));
+            Assert.That(body.GetProperty("calendar_id").GetInt64(), Is.EqualTo(job.GetProperty("calendar_id").GetInt64()));
+            Assert.That(body.TryGetProperty("occurred_at", out _));
+        });
+    }
+
+    [Test]
+    public async Task ACancelledJobsWebhookThatNeverSucceedsEndsFailedAfterItsAttempts()
+    {
+        await SeedStrategyAsync("hook-2");
+        await using var receiver = await Receiver.StartAsync(503);
+        await using var node = new ApiFactory("hook-node", Settings(maxAttempts: "3", stepDuration: "00:00:00.300"));
+        using var client = node.CreateClient();
+        var sessionId = (await StartAsync(client, "hook-2", extra: $$""", "callback_url": "{{receiver.Url}}" """)).GetProperty("session_id").GetString()!;
+        using (var cancel = await client.DeleteAsync($"{ApiRoot}/calendar-generation/cancel/{sessionId}"))
+        {
+            Assert.That(cancel.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        var job = await WaitForAsync(client, sessionId, j => j.GetProperty("webhook").ValueKind == JsonValueKind.Object
+            && j.GetProperty("webhook").GetProperty("status").GetString() == "failed");
+        var calls = receiver.Calls.ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(job.GetProperty("webhook").GetProperty("attempts").GetInt32(), Is.EqualTo(3));
+            Assert.That(job.GetProperty("webhook").GetProperty("last_status_code").GetInt32(), Is.EqualTo(503));
+            Assert.That(calls, Has.Count.EqualTo(3));
+            Assert.That(JsonDocument.Parse(calls[0].Body).RootElement.GetProperty("type").GetString(), Is.EqualTo("calendar.generation.cancelled"));
+        });
+    }
+
+    [Test]
+    public async Task BadOrForbiddenCallbackUrlsAreRefusedAtStart()
+    {
+        await SeedStrategyAsync("hook-3");
+        await using var strict = new ApiFactory("hook-strict", Settings(allowPrivate: false));
+        using var client = strict.CreateClient();
+        foreach (var url in new[] { "http://127.0.0.1:9/hooks", "https://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]/x", "ftp://example.org/x", "not a url", "https://user:pw@example.org/x" })
+        {
+            using var response = await client.PostJsonAsync(ApiRoot + "/calendar-generation/start",
+                $$"""{"user_id": "hook-3", "calendar_type": "monthly", "callback_url": {{JsonSerializer.Serialize(url)}}}""");
+            await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+            Assert.That(await ValidationErrorFieldsAsync(response), Does.Contain("callback_url"), url);
+        }
+
+        // The shared test node has no signing secret and no http allowance: a callback is refused there too.
+        using var plain = await Testing.CreateClient().PostJsonAsync(ApiRoot + "/calendar-generation/start",
+            """{"user_id": "hook-3", "calendar_type": "monthly", "callback_url": "https://example.org/hooks"}""");
+        await AssertProblemAsync(plain, HttpStatusCode.BadRequest);
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_jobs"), Is.Zero);
+    }
+
+    [TestCase("127.0.0.1", true)]
+    [TestCase("10.20.30.40", true)]
+    [TestCase("172.16.0.1", true)]
+    [TestCase("192.168.1.1", true)]
+    [TestCase("169.254.169.254", true)]
+    [TestCase("100.100.100.200", true)]
+    [TestCase("0.0.0.0", true)]
+    [TestCase("::1", true)]
+    [TestCase("fd00:ec2::254", true)]
+    [TestCase("fe80::1", true)]
+    [TestCase("::ffff:10.0.0.1", true)]
+    [TestCase("93.184.215.14", false)]
+    [TestCase("2606:2800:21f:cb07:6820:80da:af6b:8b2c", false)]
+    public void PrivateAddressesAreRecognised(string address, bool isPrivate) =>
+        Assert.That(CallbackAddresses.IsPrivate(IPAddress.Parse(address)), Is.EqualTo(isPrivate));
+
+    private static bool Verifies(Call call)
+    {
+        var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(Key, Encoding.UTF8.GetBytes($"{call.Id}.{call.Timestamp}.{call.Body}")));
+        return call.Signature.Split(' ').Contains(expected)
+            && Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - long.Parse(call.Timestamp, System.Globalization.CultureInfo.InvariantCulture)) < 300;
+    }
+
+    private sealed record Call(string Id, string Timestamp, string Signature, string Body);
+
+    /// <summary>A webhook receiver on a free loopback port answering the given statuses in turn (the last one repeats).</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private Receiver(WebApplication app) => _app = app;
+
+        public ConcurrentQueue<Call> Calls { get; } = new();
+
+        public string Url => _app.Urls.First() + "/hooks";
+
+        public static async Task<Receiver> StartAsync(params int[] statuses)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var receiver = new Receiver(app);
+            app.MapPost("/hooks", async (HttpContext http) =>
+            {
+                using var reader = new StreamReader(http.Request.Body);
+                receiver.Calls.Enqueue(new Call(http.Request.Headers["webhook-id"].ToString(), http.Request.Headers["webhook-timestamp"].ToString(),
+                    http.Request.Headers["webhook-signature"].ToString(), await reader.ReadToEndAsync()));
+                return Results.StatusCode(statuses[Math.Min(receiver.Calls.Count, statuses.Length) - 1]);
+            });
+            await app.StartAsync();
+            return receiver;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+}
