@@ -10,10 +10,13 @@ using Npgsql;
 
 namespace ContentPlanning.Api.Features.CalendarJobs;
 
-/// <summary>What clients see of a job (the progress answer, the start answer and the cancel answer).</summary>
+/// <summary>
+/// What clients see of a job (the progress answer, the start answer and the cancel answer); <c>node</c> is the node that
+/// runs (or last ran) it, for an SRE looking at a stuck job.
+/// </summary>
 public sealed record JobView(
     Guid SessionId, string UserId, string Status, int Attempt, int CurrentStep, string? StepName, int OverallProgress, int EstimatedSteps,
-    JsonNode StepResults, long? CalendarId, string? Error, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, WebhookView? Webhook)
+    JsonNode StepResults, long? CalendarId, string? Error, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, WebhookView? Webhook, string? Node)
 {
     public const int Steps = 12;
 
@@ -36,13 +39,13 @@ public static class JobStatus
 public sealed record JobRow(
     Guid SessionId, string UserId, string Status, int Attempt, int CurrentStep, string? StepName, JsonNode? StepResults, long? CalendarId,
     string? Error, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? WebhookStatus, int WebhookAttempts, int? WebhookLastStatusCode,
-    string? CallbackUrl)
+    string? CallbackUrl, string? Node)
 {
     public JobView ToView() => new(
         SessionId, UserId, Status, Attempt, CurrentStep, StepName,
         Status == JobStatus.Completed ? 100 : (int)Math.Round(100.0 * CurrentStep / JobView.Steps),
         JobView.Steps, StepResults ?? new JsonArray(), CalendarId, Error, CreatedAt, UpdatedAt,
-        WebhookStatus is null ? null : new WebhookView(WebhookStatus, WebhookAttempts, WebhookLastStatusCode));
+        WebhookStatus is null ? null : new WebhookView(WebhookStatus, WebhookAttempts, WebhookLastStatusCode), Node);
 }
 
 /// <summary>
@@ -53,7 +56,7 @@ public sealed class CalendarJobStore(NpgsqlDataSource dataSource, HangfireQueue 
 {
     public const string Columns = """
         session_id, user_id, status, attempt, current_step, step_name, step_results, calendar_id, error, created_at, updated_at,
-        webhook_status, webhook_attempts, webhook_last_status_code, callback_url
+        webhook_status, webhook_attempts, webhook_last_status_code, callback_url, node
         """;
 
     // A final state, once: only a queued or running job (of this attempt, when the runner finishes it) moves. With a

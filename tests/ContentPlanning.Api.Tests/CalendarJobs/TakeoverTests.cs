@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Net;
+using ContentPlanning.Api.Tests.Infrastructure;
+using static ContentPlanning.Api.Tests.CalendarJobs.CalendarJobTests;
+using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
+
+namespace ContentPlanning.Api.Tests.CalendarJobs;
+
+/// <summary>Two API processes; the one running a job is killed (SIGKILL) mid-run; the other takes the job over.</summary>
+public sealed class TakeoverTests : DatabaseTest
+{
+    private static readonly Dictionary<string, string> JobSettings = new()
+    {
+        ["CalendarJobs__WorkersPerNode"] = "1",
+        ["CalendarJobs__MinimumStepDuration"] = "00:00:00.400",
+        ["CalendarJobs__LeaseDuration"] = "00:00:03",
+        ["CalendarJobs__QueuePollInterval"] = "00:00:00.500",
+    };
+
+    [Test]
+    public async Task AJobWhoseNodeIsKilledMidRunIsFinishedByTheOtherNodeWithExactlyOneCalendar()
+    {
+        await SeedStrategyAsync("takeover-1");
+        await using var first = await ApiProcess.StartAsync("takeover-a", JobSettings);
+        using var firstClient = first.CreateClient();
+        var sessionId = (await StartAsync(firstClient, "takeover-1", HttpStatusCode.Accepted, """, "calendar_type": "quarterly" """.Replace("\"calendar_type\": \"quarterly\" ", "\"pieces_per_day\": 3"))).GetProperty("session_id").GetString()!;
+        await WaitForAsync(firstClient, sessionId, j => j.GetProperty("status").GetString() == "running" && j.GetProperty("current_step").GetInt32() >= 2);
+
+        // The second node is up before the first dies, as in a cluster.
+        await using var second = await ApiProcess.StartAsync("takeover-b", JobSettings);
+        using var secondClient = second.CreateClient();
+        var before = await ProgressAsync(secondClient, sessionId);
+        Assert.That(before.GetProperty("node").GetString(), Is.EqualTo("takeover-a"), "the first node runs the job");
+
+        var killed = Stopwatch.StartNew();
+        first.Kill();
+        var taken = await WaitForAsync(secondClient, sessionId, j => j.GetProperty("attempt").GetInt32() >= 2, TimeSpan.FromSeconds(30));
+        var takeover = killed.Elapsed;
+        var done = await WaitForAsync(secondClient, sessionId, j => j.GetProperty("status").GetString() is "completed" or "failed", TimeSpan.FromSeconds(60));
+        TestContext.Progress.WriteLine($"takeover: node killed at step {before.GetProperty("current_step").GetInt32()}, job taken over after {takeover.TotalSeconds:0.0} s (lease 3 s)");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(taken.GetProperty("node").GetString(), Is.EqualTo("takeover-b"));
+            Assert.That(done.GetProperty("status").GetString(), Is.EqualTo("completed"), second.Output);
+            Assert.That(done.GetProperty("attempt").GetInt32(), Is.EqualTo(2));
+            Assert.That(done.GetProperty("step_results").GetArrayLength(), Is.EqualTo(12));
+            Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'takeover-1'"), Is.EqualTo(1));
+            Assert.That(await Testing.ScalarAsync<long>("""
+                SELECT count(*) FROM calendar_events e JOIN generated_calendars c ON c.id = e.calendar_id WHERE c.user_id = 'takeover-1'
+                """), Is.EqualTo(await Testing.ScalarAsync<long>("SELECT (result ->> 'event_count')::bigint FROM generated_calendars WHERE user_id = 'takeover-1'")));
+        });
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace ContentPlanning.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The API as a real process (the Release build of src/ContentPlanning.Api) on a free loopback port, against the test
+/// PostgreSQL and Redis: for the tests that kill a node (SIGKILL), which an in-process host cannot show.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ApiProcess(Process process, string url, string nodeId)
+    {
+        _process = process;
+        Url = url;
+        NodeId = nodeId;
+    }
+
+    public string Url { get; }
+
+    public string NodeId { get; }
+
+    /// <summary>What the process printed (for a failing test's message).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ApiProcess> StartAsync(string nodeId, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll"));
+        Assert.That(File.Exists(dll), $"the API is built at {dll} (scripts/test.sh builds the solution in Release)");
+        var url = $"http://127.0.0.1:{TestEnvironment.FreePort()}";
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = url,
+            ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+            ["ConnectionStrings__Postgres"] = TestEnvironment.PostgresConnectionString,
+            ["ConnectionStrings__Redis"] = TestEnvironment.RedisConnectionString,
+            ["Cache__NodeId"] = nodeId,
+            ["Auth__Mode"] = "none",
+            ["Admin__ApiKey"] = ApiFactory.AdminKey,
+            ["RateLimiting__CalendarGenerationPerMinute"] = "1000000",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["OTEL_SDK_DISABLED"] = "true",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var api = new ApiProcess(process, url, nodeId);
+        process.OutputDataReceived += (_, e) => api.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => api.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            Assert.That(process.HasExited, Is.False, $"the API process exited at start:\n{api.Output}");
+            try
+            {
+                using var ready = await client.GetAsync("/health/ready");
+                if (ready.IsSuccessStatusCode)
+                {
+                    return api;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the API process never became ready:\n{api.Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = new Uri(Url) };
+
+    /// <summary>SIGKILL: no shutdown, no cleanup, as when a machine dies.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
