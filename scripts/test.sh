@@ -31,9 +31,8 @@ start_redis "$DATA/redis" "$REDIS_PORT"
 export TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_test;Maximum Pool Size=100"
 export TEST_REDIS="127.0.0.1:$REDIS_PORT"
 export TEST_PG_DATA="$DATA/pg"
-# The Prometheus round-trip test: a real Prometheus on 127.0.0.1 scraping a Kestrel instance of the API.
-# Derived from the Redis port so that several checkouts given their own TEST_*_PORT never share one.
-export TEST_PROMETHEUS_PORT=${TEST_PROMETHEUS_PORT:-$((REDIS_PORT + 9))} TEST_METRICS_APP_PORT=${TEST_METRICS_APP_PORT:-$((REDIS_PORT + 8))}
+# The Prometheus round-trip test: a real Prometheus on 127.0.0.1 (a free port the test picks) scraping a Kestrel
+# instance of the API.
 export TEST_PROMETHEUS_DATA="$DATA/prometheus"
 
 echo "== Building"

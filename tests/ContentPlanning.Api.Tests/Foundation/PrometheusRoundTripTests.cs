@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using ContentPlanning.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContentPlanning.Api.Tests.Foundation;
 
@@ -15,8 +16,12 @@ public sealed class PrometheusRoundTripTests
     public async Task PrometheusReadsTheCacheCountersAndTheRequestDurationHistogram()
     {
         await using var node = new ApiFactory("node-prometheus");
-        node.UseKestrel(TestEnvironment.MetricsAppPort);
+        // Port 0: Kestrel takes a free port, and Prometheus is told which one.
+        node.UseKestrel(0);
         node.StartServer();
+        var appPort = new Uri(node.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First()).Port;
+        var prometheusPort = TestEnvironment.FreePort();
         using var client = node.CreateClient();
         for (var i = 0; i < 3; i++)
         {
@@ -45,12 +50,12 @@ public sealed class PrometheusRoundTripTests
             scrape_configs:
               - job_name: content-planning-test
                 static_configs:
-                  - targets: ["127.0.0.1:{TestEnvironment.MetricsAppPort}"]
+                  - targets: ["127.0.0.1:{appPort}"]
             """);
         using var prometheus = Process.Start(new ProcessStartInfo("prometheus",
         [
             "--config.file=" + config, "--storage.tsdb.path=" + Path.Combine(data, "tsdb"),
-            $"--web.listen-address=127.0.0.1:{TestEnvironment.PrometheusPort}",
+            $"--web.listen-address=127.0.0.1:{prometheusPort}",
         ])
         { RedirectStandardError = true, RedirectStandardOutput = true })!;
         prometheus.ErrorDataReceived += (_, _) => { };
@@ -58,7 +63,7 @@ public sealed class PrometheusRoundTripTests
         prometheus.BeginOutputReadLine();
         try
         {
-            using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{TestEnvironment.PrometheusPort}") };
+            using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{prometheusPort}") };
             var requests = await QueryUntilPresentAsync(api, $"sum(http_server_request_duration_seconds_count{{http_route=\"{Route}\"}})");
             var hits = await QueryUntilPresentAsync(api, "sum(fusioncache_cache_hit_total)");
 

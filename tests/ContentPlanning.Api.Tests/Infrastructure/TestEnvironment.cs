@@ -7,9 +7,16 @@ public static class TestEnvironment
 
     public static string RedisConnectionString { get; } = Required("TEST_REDIS");
 
-    public static int PrometheusPort => int.Parse(Required("TEST_PROMETHEUS_PORT"), System.Globalization.CultureInfo.InvariantCulture);
-
-    public static int MetricsAppPort => int.Parse(Required("TEST_METRICS_APP_PORT"), System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A port free right now, chosen by the OS. Fixed test ports lie in Linux's ephemeral range (32768-60999), where any
+    /// outgoing connection on the machine may be holding them: a fixed port failed CI with "address already in use".
+    /// </summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     public static string PrometheusData => Required("TEST_PROMETHEUS_DATA");
 
