@@ -33,6 +33,7 @@ CREATE TABLE calendar_jobs (
 
 CREATE UNIQUE INDEX ux_calendar_jobs_active_per_user ON calendar_jobs (user_id) WHERE status IN ('queued', 'running');
 CREATE UNIQUE INDEX ux_calendar_jobs_user_idempotency_key ON calendar_jobs (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX ix_calendar_jobs_calendar ON calendar_jobs (calendar_id) WHERE calendar_id IS NOT NULL;
 CREATE INDEX ix_calendar_jobs_finished ON calendar_jobs (finished_at) WHERE finished_at IS NOT NULL;
 
 -- Every change of a job is announced after its transaction commits: the progress streams of every node LISTEN here

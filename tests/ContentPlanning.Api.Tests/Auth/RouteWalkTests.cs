@@ -89,7 +89,7 @@ public sealed class RouteWalkTests : DatabaseTest
 
     private static HttpRequestMessage Request(Route route, IReadOnlyDictionary<string, long> ids)
     {
-        var path = route.Pattern.Replace("{user_id}", "bob", StringComparison.Ordinal);
+        var path = route.Pattern.Replace("{user_id}", "bob", StringComparison.Ordinal).Replace("{session_id}", BobsJob.ToString(), StringComparison.Ordinal);
         if (path.Contains("{id", StringComparison.Ordinal))
         {
             var collection = path[FeatureRegistration.RoutePrefix.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries)[0];
@@ -105,8 +105,15 @@ public sealed class RouteWalkTests : DatabaseTest
         return request;
     }
 
+    /// <summary>Bob's finished calendar job (finished, so that its progress stream ends at once).</summary>
+    private static readonly Guid BobsJob = Guid.Parse("0190f0d2-0000-7000-8000-00000000b0b0");
+
     private static async Task<Dictionary<string, long>> SeedBobAsync()
     {
+        await Testing.ExecuteAsync("""
+            INSERT INTO calendar_jobs (session_id, user_id, status, request, request_hash, finished_at)
+            VALUES (@BobsJob, 'bob', 'completed', '{}', 'h', now())
+            """, new { BobsJob });
         await GetComprehensiveUserData.ComprehensiveApi.InsertProfileAsync("bob");
         var strategy = await SeedStrategyAsync("bob");
         await Testing.ExecuteAsync("INSERT INTO strategy_activation_status (strategy_id, user_id, status) VALUES (@strategy, 'bob', 'active')", new { strategy });
