@@ -3,6 +3,7 @@ using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Health;
 using ContentPlanning.Api.Infrastructure.Http;
+using ContentPlanning.Api.Infrastructure.OpenApi;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using ContentPlanning.Caching;
@@ -19,7 +20,7 @@ builder.Services
     .AddRateLimits(builder.Configuration)
     .AddHealth()
     .AddFeatures(builder.Configuration)
-    .AddOpenApi();
+    .AddOpenApiContract();
 
 var app = builder.Build();
 

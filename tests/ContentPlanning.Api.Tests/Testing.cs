@@ -44,6 +44,14 @@ public sealed class Testing
     }
 
     [OneTimeTearDown]
+    public void ReportContractConformance()
+    {
+        // The figure the OpenAPI issue asks for: operations whose every real answer in this run matched the document.
+        var seen = ContractCheck.Seen;
+        TestContext.Progress.WriteLine($"OpenAPI contract: {seen.Count(s => s.Value)} of {seen.Count} operations answered in conformance with the document in every call");
+    }
+
+    [OneTimeTearDown]
     public async Task StopAsync()
     {
         if (_factory is not null)

@@ -31,6 +31,12 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
     public static string UserToken(string userId, params string[] scopes) =>
         LocalTokens.Mint(Auth, userId, scopes.Length == 0 ? LocalTokens.UserScopes : scopes, TimeSpan.FromHours(1));
 
+    /// <summary>
+    /// A client with the service token whose every answer is checked against the committed OpenAPI document
+    /// (<see cref="ContractCheck"/>): a call that gets an undocumented status or a body off its schema throws.
+    /// </summary>
+    public new HttpClient CreateClient() => CreateDefaultClient(ClientOptions.BaseAddress, new ContractCheck.Handler());
+
     /// <summary>A client without any Authorization header.</summary>
     public HttpClient CreateAnonymousClient()
     {

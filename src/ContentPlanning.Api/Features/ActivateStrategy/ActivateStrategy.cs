@@ -149,9 +149,11 @@ public static partial class ActivateStrategy
                 .WithSummary("Make this the user's active strategy (the previous active one becomes inactive)")
                 .ProducesProblem(StatusCodes.Status404NotFound);
             group.MapPost("/deactivate", (long id, IMediator mediator, CancellationToken ct) => Change(id, TargetStatus.Inactive, mediator, ct))
+                .WithName("deactivateStrategy")
                 .WithSummary("Mark the strategy inactive")
                 .ProducesProblem(StatusCodes.Status404NotFound);
             group.MapPost("/pause", (long id, IMediator mediator, CancellationToken ct) => Change(id, TargetStatus.Paused, mediator, ct))
+                .WithName("pauseStrategy")
                 .WithSummary("Mark the strategy paused")
                 .ProducesProblem(StatusCodes.Status404NotFound);
         }

@@ -92,6 +92,7 @@ public static class ListAnalyticsRecords
                     await mediator.Send(new Query(null, id, platform, limit ?? FieldRules.DefaultListLimit, cursor, StrategyMustExist: true), ct) is { } page
                         ? TypedResults.Ok(page)
                         : Problems.StrategyNotFound(id))
+                .WithName("listStrategyAnalytics")
                 .WithTags("Analytics")
                 .WithSummary("A strategy's analytics records, optionally of one platform, newest first (the /analytics list for one strategy)")
                 .ProducesProblem(StatusCodes.Status404NotFound)

@@ -111,6 +111,7 @@ public static class ListCalendarEvents
                         StrategyMustExist: true), ct) is { } page
                         ? TypedResults.Ok(page)
                         : Problems.StrategyNotFound(id))
+                .WithName("listStrategyEvents")
                 .WithTags("Calendar events")
                 .WithSummary("A strategy's calendar events by scheduled time (the /calendar-events list for one strategy)")
                 .ProducesProblem(StatusCodes.Status404NotFound)

@@ -41,6 +41,7 @@ public static class CalendarJobProgress
             app.MapGet("/calendar-generation/progress/{session_id}", async Task<Results<Ok<JobView>, ProblemHttpResult>> (
                         [Microsoft.AspNetCore.Mvc.FromRoute(Name = "session_id")] string sessionId, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(sessionId), ct) is { } job ? TypedResults.Ok(job) : NotFound(sessionId))
+                .WithName("getCalendarJobProgress")
                 .WithTags("Calendar jobs")
                 .WithSummary("A calendar generation job's status, steps so far, calendar id or error, and webhook delivery")
                 .ProducesProblem(StatusCodes.Status404NotFound)
@@ -58,6 +59,7 @@ public static class CalendarJobProgress
 
                     return TypedResults.ServerSentEvents(Events(job, store, listener, json.Value.SerializerOptions, ct));
                 })
+                .WithName("streamCalendarJobProgress")
                 .WithTags("Calendar jobs")
                 .WithSummary("Server-sent events: one 'step' event per completed step, then 'completed', 'failed' or 'cancelled', then the stream ends")
                 .Produces<string>(StatusCodes.Status200OK, "text/event-stream")

@@ -59,6 +59,7 @@ public static class ListRecommendations
 
             app.MapGet("/users/{user_id}/recommendations", (string user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
                     mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
+                .WithName("listUserRecommendations")
                 .WithTags("Recommendations")
                 .WithSummary("A user's recommendations by priority, then newest first (the /recommendations list with the user in the path)")
                 .ProducesValidationProblem();
