@@ -73,10 +73,15 @@ public static partial class ContractCheck
 
         var validator = Schemas.GetOrAdd(schema.ToJsonString(), static (json, doc) =>
         {
-            // The response's schema with the document's components beside it, so its $refs resolve.
-            var wrapper = JsonNode.Parse(json)!.AsObject();
-            wrapper["components"] = doc["components"]!.DeepClone();
-            return JsonSchema.FromJsonAsync(wrapper.ToJsonString()).GetAwaiter().GetResult();
+            // The response's schema with the document's schemas beside it as JSON Schema definitions, so its $refs resolve.
+            // (allOf, not the schema itself: beside a root $ref, draft-7 ignores every other keyword, definitions included.)
+            var wrapper = new JsonObject
+            {
+                ["allOf"] = new JsonArray(JsonNode.Parse(json)),
+                ["definitions"] = doc["components"]!["schemas"]!.DeepClone(),
+            };
+            return JsonSchema.FromJsonAsync(wrapper.ToJsonString().Replace("#/components/schemas/", "#/definitions/", StringComparison.Ordinal))
+                .GetAwaiter().GetResult();
         }, Contract.Value!.Value.Document);
         var errors = validator.Validate(body);
         return errors.Count == 0 ? null : string.Join("; ", errors.Take(5).Select(e => $"{e.Path}: {e.Kind}")) + $" in {Truncate(body)}";

@@ -122,6 +122,7 @@ public static class ExportCalendar
                         : Problems.NotFound($"Calendar {id} does not exist."))
                 .WithTags("Calendars")
                 .WithSummary("Export a calendar's events as iCalendar (format=ics, default) or CSV (format=csv)")
+                .Produces<string>(StatusCodes.Status200OK, "text/calendar", "text/csv")
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesValidationProblem();
     }

@@ -52,7 +52,53 @@ public static class HttpExtensions
         {
             limit.MaxRequestBodySize = MaxRequestBodyBytes;
         }
+        else if (context.Request.ContentLength is null)
+        {
+            // A server without the limit feature (the in-memory test server, some proxies' hosts) and a chunked body:
+            // count what is read instead.
+            context.Request.Body = new LimitedBody(context.Request.Body, MaxRequestBodyBytes);
+        }
 
         await next(context);
     });
+
+    /// <summary>Reads through to the request body and fails the request with a 413 once more than the limit was read.</summary>
+    private sealed class LimitedBody(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit
+                ? throw new BadHttpRequestException($"The request body may be at most {limit} bytes.", StatusCodes.Status413PayloadTooLarge)
+                : read;
+        }
+
+        public override void Flush() => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

@@ -51,7 +51,7 @@ public static class OpenApiContract
         {
             "Command" => slice.Name + "Request",
             "Query" => slice.Name + "Query",
-            "Response" or "Outcome" => slice.Name + "Response",
+            "Response" => slice.Name + "Response",
             _ => slice.Name + type.Type.Name,
         };
     }
