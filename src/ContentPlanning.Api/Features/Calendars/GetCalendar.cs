@@ -81,6 +81,8 @@ public static class GetCalendar
                     await mediator.Send(new Query(id), ct) is { } calendar ? TypedResults.Ok(calendar) : Problems.NotFound($"Calendar {id} does not exist."))
                 .WithTags("Calendars")
                 .WithSummary("Read one generated calendar")
+                // The stored answer is served as stored (JSON); its shape is the generated calendar's.
+                .Produces<GenerateCalendar.GenerateCalendar.Calendar>(StatusCodes.Status200OK)
                 .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -338,6 +338,8 @@ public static class GenerateCalendar
                 .RequireRateLimiting(Infrastructure.Http.RateLimits.CalendarGeneration)
                 .ProducesProblem(StatusCodes.Status429TooManyRequests)
                 .WithSummary("Generate a content calendar from the user's strategy and data, stored with its events")
+                .Produces<Calendar>(StatusCodes.Status201Created)
+                .Produces<Calendar>(StatusCodes.Status200OK)
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
                 .ProducesValidationProblem();

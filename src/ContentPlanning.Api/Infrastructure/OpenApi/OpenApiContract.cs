@@ -28,6 +28,14 @@ public static class OpenApiContract
         services.AddOpenApi(DocumentName, options =>
         {
             options.CreateSchemaReferenceId = SchemaName;
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Content Planning API";
+                document.Info.Description = "Content strategies, comprehensive user data and generated content calendars. Every error is a problem details answer (RFC 9457).";
+                // No servers: the document is the same wherever it is fetched from (and committed); clients set their base URL.
+                document.Servers = [];
+                return Task.CompletedTask;
+            });
             options.AddSchemaTransformer(DescribeWhatIsWritten);
             options.AddOperationTransformer(NameAndDescribeErrors);
         });
@@ -106,6 +114,13 @@ public static class OpenApiContract
         });
         if (operation.Responses is { } responses)
         {
+            foreach (var media in responses.Values.SelectMany(r => r.Content ?? new Dictionary<string, OpenApiMediaType>())
+                         .Where(m => m.Key.StartsWith("text/", StringComparison.Ordinal) && m.Key != "text/event-stream"))
+            {
+                // A file (the calendar exports): bytes for a client, not a JSON string.
+                media.Value.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+            }
+
             foreach (var (status, response) in responses)
             {
                 if (status.Length == 3 && status[0] is '4' or '5' && response is OpenApiResponse { Content: null or { Count: 0 } } bare)
