@@ -12,7 +12,10 @@ public sealed class RedisConnection : IDisposable
 {
     private readonly ILogger _logger;
     private readonly Lazy<Task<IConnectionMultiplexer>>? _multiplexer;
-    private int _wasDown;
+    // Outages seen, and the outages whose restore handlers have run: a restore is pending while they differ. (Counters,
+    // not a flag, so a failure that arrives while a restore runs is never cleared by it.)
+    private long _failures;
+    private long _restored;
 
     /// <param name="connectionString">StackExchange.Redis configuration string; null or empty means no Redis (L1-only).</param>
     public RedisConnection(string? connectionString, ILogger<RedisConnection> logger)
@@ -41,6 +44,8 @@ public sealed class RedisConnection : IDisposable
     /// </summary>
     public event Action? SubscriptionRestored;
 
+    private readonly Lock _restoreLock = new();
+
     /// <summary>
     /// Called before every cache read: SE.Redis raises <c>ConnectionRestored</c> on a background thread, so a read can see the
     /// socket back before that handler ran. Such a read handles the pending restore itself first, so no read after the
@@ -48,7 +53,20 @@ public sealed class RedisConnection : IDisposable
     /// </summary>
     public void HandlePendingRestore()
     {
-        if (Volatile.Read(ref _wasDown) == 1 && IsConnected && Interlocked.Exchange(ref _wasDown, 0) == 1) SubscriptionRestored?.Invoke();
+        if (Volatile.Read(ref _failures) != Volatile.Read(ref _restored) && IsConnected) Restore();
+    }
+
+    // The flag is cleared only once the handlers ran, under a lock: a read that arrives while another thread is still
+    // dropping L1 waits for it instead of reading entries from before the outage.
+    private void Restore()
+    {
+        lock (_restoreLock)
+        {
+            var failures = Volatile.Read(ref _failures);
+            if (failures == Volatile.Read(ref _restored)) return;
+            SubscriptionRestored?.Invoke();
+            Volatile.Write(ref _restored, failures);
+        }
     }
 
     /// <summary>The shared multiplexer (created on first use); throws when no Redis is configured.</summary>
@@ -60,14 +78,14 @@ public sealed class RedisConnection : IDisposable
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         multiplexer.ConnectionFailed += (_, e) =>
         {
-            Volatile.Write(ref _wasDown, 1);
+            Interlocked.Increment(ref _failures);
             Log.ConnectionLost(_logger, e.FailureType.ToString(), e.EndPoint?.ToString() ?? "?", e.Exception);
         };
         multiplexer.ConnectionRestored += (_, e) =>
         {
             Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
             // Once per outage, on the first socket back (with RESP3, pub/sub shares the interactive connection).
-            if (Interlocked.Exchange(ref _wasDown, 0) == 1) SubscriptionRestored?.Invoke();
+            Restore();
         };
         return multiplexer;
     }

@@ -127,9 +127,12 @@ public sealed class RouteWalkTests : DatabaseTest
             ["analytics"] = await Testing.ScalarAsync<long>("INSERT INTO content_analytics (user_id, strategy_id, platform) VALUES ('bob', @strategy, 'linkedin') RETURNING id", new { strategy }),
         };
 
-        Task<long> CalendarAsync() => Testing.ScalarAsync<long>("""
-            INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request, result)
-            VALUES ('bob', @strategy, 'weekly', '2026-03-02', '2026-03-08', '{}', '{}') RETURNING id
-            """, new { strategy });
+        // A real calendar (generated), so that reading it answers what the document promises.
+        async Task<long> CalendarAsync()
+        {
+            using var client = Testing.CreateClient();
+            using var response = await client.PostJsonAsync(ApiRoot + "/calendar-generation/generate-calendar", """{"user_id": "bob", "calendar_type": "weekly"}""");
+            return (await JsonAsync(response)).GetProperty("id").GetInt64();
+        }
     }
 }

@@ -84,8 +84,14 @@ public static partial class ContractCheck
                 .GetAwaiter().GetResult();
         }, Contract.Value!.Value.Document);
         var errors = validator.Validate(body);
-        return errors.Count == 0 ? null : string.Join("; ", errors.Take(5).Select(e => $"{e.Path}: {e.Kind}")) + $" in {Truncate(body)}";
+        return errors.Count == 0 ? null : string.Join("; ", Flatten(errors).Take(5).Select(e => $"{e.Path}: {e.Kind}")) + $" in {Truncate(body)}";
     }
+
+    /// <summary>The innermost errors (an invalid array item or property holds the reasons in its child errors).</summary>
+    private static IEnumerable<NJsonSchema.Validation.ValidationError> Flatten(IEnumerable<NJsonSchema.Validation.ValidationError> errors) =>
+        errors.SelectMany(e => e is NJsonSchema.Validation.ChildSchemaValidationError child && child.Errors.Count > 0
+            ? Flatten(child.Errors.SelectMany(x => x.Value))
+            : [e]);
 
     private static string Truncate(string body) => body.Length <= 400 ? body : body[..400] + "...";
 

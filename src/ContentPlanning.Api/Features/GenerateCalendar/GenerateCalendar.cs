@@ -65,9 +65,13 @@ public static class GenerateCalendar
 
     public sealed record PlatformPlan(string Platform, string ContentType, string PostingTime, int Pieces);
 
+    /// <summary>
+    /// One piece. Generated with every field set; read back later (GET /calendars/{id}) it reflects its calendar event,
+    /// which its team may have edited: a PUT that leaves out pillar, platform, content type or description clears them.
+    /// </summary>
     public sealed record ScheduledPiece(
-        long EventId, DateOnly Date, string DayName, int WeekNumber, string WeeklyTheme, string Pillar, string Platform, string ContentType,
-        string Title, string Description, string KeyMessage, string CallToAction, DateTimeOffset PostingTime, IReadOnlyList<string> Keywords,
+        long EventId, DateOnly Date, string DayName, int WeekNumber, string WeeklyTheme, string? Pillar, string? Platform, string? ContentType,
+        string Title, string? Description, string KeyMessage, string CallToAction, DateTimeOffset PostingTime, IReadOnlyList<string> Keywords,
         long? RecommendationId, string Status);
 
     public sealed record Calendar(
