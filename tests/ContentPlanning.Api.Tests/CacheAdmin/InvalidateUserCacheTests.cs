@@ -11,10 +11,13 @@ public sealed class InvalidateUserCacheTests : DatabaseTest
     [Test]
     public async Task InvalidatingOnNodeAEmptiesNodeBsMemoryAndDeletesTheSnapshotRows()
     {
-        await using var nodeB = new ApiFactory("node-b");
+        await using var nodeB = await CacheCoherence.ChangeNotificationTests.StartListeningNodeAsync("node-b");
         using var clientB = nodeB.CreateClient();
         using var admin = CreateAdminClient(Testing.Factory);
         await SeedCompleteUserAsync("shared");
+        // The seed's own change notifications reach node B's listener asynchronously: let them land before B caches
+        // anything, or one of them evicts the answer this test expects in B's memory.
+        await CacheCoherence.ChangeNotificationTests.SyncAsync(nodeB);
         await GetAsync(clientB, "shared");
         var cachedOnB = await GetAsync(clientB, "shared");
 

@@ -58,6 +58,8 @@ public sealed class ApiProcess : IAsyncDisposable
             ["RateLimiting__CalendarGenerationPerMinute"] = "1000000",
             ["Logging__LogLevel__Default"] = "Warning",
             ["OTEL_SDK_DISABLED"] = "true",
+            // Only the tests about jobs run workers (they say so).
+            ["CalendarJobs__WorkersPerNode"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
