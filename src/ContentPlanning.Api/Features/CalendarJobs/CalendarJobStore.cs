@@ -20,6 +20,7 @@ public sealed record JobView(
 {
     public const int Steps = 12;
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled;
 }
 
