@@ -2,15 +2,17 @@
 # HTTP benchmark (issue 16): its own PostgreSQL, Redis and API (Release, production logging) on 127.0.0.1, N seeded users,
 # wrk with the same threads and connections for every case, interleaved rounds, medians; prints one table.
 #   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C]
+#   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run)
 # Ports: PostgreSQL 56481, Redis 56482, API 56483 (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_API_PORT). Data in .local/bench-http.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . scripts/servers.sh
 
-USERS=10000 ROUNDS=3 DURATION=5 THREADS=2 CONNECTIONS=32
+USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false
 while [ $# -gt 0 ]; do
   case "$1" in
+    --simulate) SIMULATE=true; shift ;;
     --users) USERS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
@@ -19,6 +21,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+DURATION=${DURATION:-$($SIMULATE && echo 180 || echo 5)}
 [ "$USERS" -ge 1000 ] || { echo "--users must be at least 1000 (the round-robin cases use 1000 users)" >&2; exit 2; }
 
 PG_PORT=${BENCH_PG_PORT:-56481} REDIS_PORT=${BENCH_REDIS_PORT:-56482} API_PORT=${BENCH_API_PORT:-56483}
@@ -31,9 +34,10 @@ ensure_packages
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
   || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
 
-API_PID=
+API_PID= API2_PID=
 cleanup() {
   [ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
+  [ -n "$API2_PID" ] && kill "$API2_PID" 2>/dev/null && wait "$API2_PID" 2>/dev/null || true
   stop_redis "$REDIS_PORT"
   stop_postgres "$DATA/pg"
 }
@@ -109,6 +113,50 @@ for ((from = 1; from <= USERS; from += 1000)); do
 done
 awk -v a="$start" -v b="$(date +%s.%N)" -v n="$USERS" 'BEGIN { printf "   warmed %d users in %.1f s\n", n, b - a }'
 run_wrk warm-active 1 "/users/bench-1/active-strategy"
+
+if $SIMULATE; then
+  API2=http://127.0.0.1:$((API_PORT + 10))
+  echo "== Starting a second node on $API2"
+  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
+  API2_PID=$!
+  for _ in $(seq 1 100); do curl -sf "$API2/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+  echo "== Generating 300 calendars (the calendar reads' targets)"
+  for u in $(seq 1 300); do
+    curl -sf -o /dev/null -H 'Content-Type: application/json' -d "{\"user_id\": \"bench-$u\", \"calendar_type\": \"monthly\"}" "$B/calendar-generation/generate-calendar"
+  done
+  ids=$(psql -tA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM generated_calendars")
+  both_db() { echo $(( $(db_commands) + $(curl -s "$API2/metrics" | awk '/^db_client_operation_duration_seconds_count/ { s += $NF } END { printf "%d\n", s }') )); }
+  PSQL_WRITE="psql -q -h 127.0.0.1 -p $PG_PORT -U app -d content_planning"
+  simulate() {
+    local mode=$1 before after
+    before=$(both_db)
+    python3 scripts/bench-http/simulate.py "${API#http://},${API2#http://}" "$USERS" "$DURATION" "$ids" "$mode" $PSQL_WRITE > "$DATA/simulate-$mode.json"
+    after=$(both_db)
+    python3 -c "import json,sys; d=json.load(open('$DATA/simulate-$mode.json')); print(round(($after - $before) * 1000 / max(1, d['requests']), 1))"
+  }
+  echo "== Simulating $DURATION s with the cache, then $DURATION s with every read forced to the database (force_refresh)"
+  cached_db=$(simulate cached)
+  forced_db=$(simulate force)
+  python3 - "$DATA/simulate-cached.json" "$DATA/simulate-force.json" "$cached_db" "$forced_db" <<'EOF'
+import json, sys
+cached, forced = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+cached_db, forced_db = float(sys.argv[3]), float(sys.argv[4])
+print()
+print("| tier | share of reads | p50 ms | p95 ms |")
+print("|---|---:|---:|---:|")
+for tier, t in cached["tiers"].items():
+    print(f"| {tier} | {t['share'] * 100:.1f} % | {t['p50_ms']} | {t['p95_ms']} |")
+print()
+print(f"requests {cached['requests']} ({cached['reads']} reads, {cached['writes_api']} API writes, {cached['writes_sql']} SQL writes), errors {cached['errors']}")
+print(f"hit rate (comprehensive data and active strategy): {cached['hit_rate'] * 100:.1f} %")
+print(f"database commands per 1000 requests: {cached_db} with the cache, {forced_db} with every read forced to the database: "
+      f"reduction {(1 - cached_db / forced_db) * 100 if forced_db else 0:.1f} %")
+print(f"stale-as-fresh answers: {cached['stale_as_fresh']} of {cached['stale_checked']} checked reads begun > 1 s after a committed write")
+print(f"(force run: {forced['requests']} requests, errors {forced['errors']}, stale-as-fresh {forced['stale_as_fresh']})")
+EOF
+  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB; latencies observed by the client over loopback"
+  exit 0
+fi
 
 HAS_CALENDAR=false
 # (Read whole first: grep -q closing the pipe early would fail the pipeline under pipefail.)
