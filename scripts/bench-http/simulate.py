@@ -5,7 +5,7 @@ made directly in SQL. Prints one JSON object: per-tier answers and latencies, hi
 
 Every write sets the user's industry to a unique value and records when it committed; a comprehensive-data answer begun
 more than 1 s after the user's last committed write that still shows an older industry without is_stale counts as
-stale-as-fresh. Latencies are observed by this client over loopback (they include the HTTP hop)."""
+stale-as-fresh. Latencies: the server's own (its Server-Timing header) and what this client observed over loopback."""
 import bisect, http.client, json, random, subprocess, sys, threading, time
 
 nodes, users, duration, seed_calendars = sys.argv[1].split(","), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
@@ -21,7 +21,7 @@ for w in weights:
 
 lock = threading.Lock()
 last_write = {}      # user -> (industry, committed_at)
-results = []         # (kind, tier, latency_ms, ok)
+results = []         # (kind, tier, latency_ms, ok, server_ms)
 stale_as_fresh = [0]
 checked = [0]
 sequence = [0]
@@ -60,7 +60,7 @@ def worker(index):
                 if response.status == 200:
                     with lock:
                         last_write[user] = (value, time.time())
-                results.append(("write_api", "write", (time.time() - started) * 1000, response.status == 200))
+                results.append(("write_api", "write", (time.time() - started) * 1000, response.status == 200, None))
                 continue
             if roll < 0.025 and psql:
                 value = next_value("sql")
@@ -69,7 +69,7 @@ def worker(index):
                 if done.returncode == 0:
                     with lock:
                         last_write[user] = (value, time.time())
-                results.append(("write_sql", "write", (time.time() - started) * 1000, done.returncode == 0))
+                results.append(("write_sql", "write", (time.time() - started) * 1000, done.returncode == 0, None))
                 continue
             kind = "comprehensive" if roll < 0.6 else "active" if roll < 0.85 else "calendar"
             if kind == "calendar" and calendars:
@@ -85,6 +85,8 @@ def worker(index):
             response = conn.getresponse()
             body = response.read()
             latency = (time.time() - started) * 1000
+            timing = response.getheader("Server-Timing") or ""
+            server = float(timing.split("dur=", 1)[1]) if "dur=" in timing else None
             tier = "database"
             if response.status == 200 and kind != "calendar":
                 answer = json.loads(body)
@@ -98,9 +100,9 @@ def worker(index):
                         # may already show: that is not stale).
                         if version(industry) < version(before[0]) and not info.get("is_stale"):
                             stale_as_fresh[0] += 1
-            results.append((kind, tier, latency, response.status == 200))
+            results.append((kind, tier, latency, response.status == 200, server))
         except (OSError, http.client.HTTPException):
-            results.append(("error", "error", (time.time() - started) * 1000, False))
+            results.append(("error", "error", (time.time() - started) * 1000, False, None))
             conn.close()
             conn = http.client.HTTPConnection(host, int(port), timeout=30)
 
@@ -117,7 +119,9 @@ reads = [r for r in results if r[0] in ("comprehensive", "active", "calendar")]
 tiers = {}
 for tier in ("L1 memory", "L2 redis", "snapshot", "database"):
     lat = [r[2] for r in reads if r[1] == tier and r[3]]
-    tiers[tier] = {"answers": len(lat), "share": round(len(lat) / max(1, len(reads)), 4), "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95)}
+    srv = [r[4] for r in reads if r[1] == tier and r[3] and r[4] is not None]
+    tiers[tier] = {"answers": len(lat), "share": round(len(lat) / max(1, len(reads)), 4), "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95),
+                   "server_p50_ms": pct(srv, 0.5), "server_p95_ms": pct(srv, 0.95)}
 cacheable = [r for r in reads if r[0] != "calendar" and r[3]]
 hits = [r for r in cacheable if r[1] in ("L1 memory", "L2 redis", "snapshot")]
 print(json.dumps({

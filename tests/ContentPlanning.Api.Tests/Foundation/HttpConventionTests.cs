@@ -58,6 +58,19 @@ public sealed class HttpConventionTests
     }
 
     [Test]
+    public async Task EveryAnswerSaysItsServerTime()
+    {
+        using var client = Testing.CreateClient();
+        using var found = await client.GetAsync("/health/live");
+        using var problem = await client.GetAsync("/api/content-planning/strategies/0");
+        foreach (var response in new[] { found, problem })
+        {
+            var timing = response.Headers.GetValues("Server-Timing").Single();
+            Assert.That(timing, Does.Match(@"^app;dur=\d+(\.\d+)?$"));
+        }
+    }
+
+    [Test]
     public async Task ABodyOverOneMebibyteGets413()
     {
         using var client = Testing.CreateClient();

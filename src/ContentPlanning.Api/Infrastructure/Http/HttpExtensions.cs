@@ -34,6 +34,23 @@ public static class HttpExtensions
     }
 
     /// <summary>Rejects declared bodies over the limit before anything reads them (Kestrel enforces the same limit for streamed bodies).</summary>
+    /// <summary>
+    /// <c>Server-Timing: app;dur=&lt;ms&gt;</c> on every answer: the time from the request entering the pipeline to its
+    /// answer starting, so a client (and the simulation) can tell server time from the network's.
+    /// </summary>
+    public static IApplicationBuilder UseServerTiming(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        context.Response.OnStarting(static state =>
+        {
+            var (http, start) = ((HttpContext, long))state;
+            http.Response.Headers["Server-Timing"] = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"app;dur={System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.###}");
+            return Task.CompletedTask;
+        }, (context, started));
+        return next(context);
+    });
+
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         if (context.Request.ContentLength > MaxRequestBodyBytes)
