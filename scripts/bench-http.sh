@@ -152,7 +152,7 @@ print(f"hit rate (comprehensive data and active strategy): {cached['hit_rate'] *
 print(f"database commands per 1000 requests: {cached_db} with the cache, {forced_db} with every read forced to the database: "
       f"reduction {(1 - cached_db / forced_db) * 100 if forced_db else 0:.1f} %")
 print(f"stale-as-fresh answers: {cached['stale_as_fresh']} of {cached['stale_checked']} checked reads begun > 1 s after a committed write")
-print(f"(force run: {forced['requests']} requests, errors {forced['errors']}, stale-as-fresh {forced['stale_as_fresh']})")
+print(f"(force run: {forced['requests']} requests, errors {forced['errors']}, stale-as-fresh {forced['stale_as_fresh']} of {forced['stale_checked']} checked)")
 EOF
   echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB; server times from Server-Timing, client times over loopback"
   exit 0

@@ -36,6 +36,13 @@ def version(industry):
     except (IndexError, ValueError):
         return 0
 
+user_locks = {}
+
+def user_lock(user):
+    """Writes to one user are serialised here, so their commit order is their sequence order."""
+    with lock:
+        return user_locks.setdefault(user, threading.Lock())
+
 def next_value(prefix):
     with lock:
         sequence[0] += 1
@@ -53,22 +60,24 @@ def worker(index):
         started = time.time()
         try:
             if roll < 0.02:
-                value = next_value("api")
-                conn.request("PUT", f"/api/content-planning/users/{user}/profile", json.dumps({"industry": value}),
-                             {"Content-Type": "application/json"})
-                response = conn.getresponse(); response.read()
-                if response.status == 200:
-                    with lock:
-                        last_write[user] = (value, time.time())
+                with user_lock(user):
+                    value = next_value("api")
+                    conn.request("PUT", f"/api/content-planning/users/{user}/profile", json.dumps({"industry": value}),
+                                 {"Content-Type": "application/json"})
+                    response = conn.getresponse(); response.read()
+                    if response.status == 200:
+                        with lock:
+                            last_write[user] = (value, time.time())
                 results.append(("write_api", "write", (time.time() - started) * 1000, response.status == 200, None))
                 continue
             if roll < 0.025 and psql:
-                value = next_value("sql")
-                done = subprocess.run(psql + ["-c", f"UPDATE user_profiles SET industry = '{value}' WHERE user_id = '{user}'"],
-                                      capture_output=True)
-                if done.returncode == 0:
-                    with lock:
-                        last_write[user] = (value, time.time())
+                with user_lock(user):
+                    value = next_value("sql")
+                    done = subprocess.run(psql + ["-c", f"UPDATE user_profiles SET industry = '{value}' WHERE user_id = '{user}'"],
+                                          capture_output=True)
+                    if done.returncode == 0:
+                        with lock:
+                            last_write[user] = (value, time.time())
                 results.append(("write_sql", "write", (time.time() - started) * 1000, done.returncode == 0, None))
                 continue
             kind = "comprehensive" if roll < 0.6 else "active" if roll < 0.85 else "calendar"
