@@ -5,7 +5,8 @@ made directly in SQL. Prints one JSON object: per-tier answers and latencies, hi
 
 Every write sets the user's industry to a unique value and records when it committed; a comprehensive-data answer begun
 more than 1 s after the user's last committed write that still shows an older industry without is_stale counts as
-stale-as-fresh. Latencies are observed by this client over loopback (they include the HTTP hop)."""
+stale-as-fresh. Latencies are the service's own (its Server-Timing header: until the answer started), and, apart, as
+this client observed them over loopback (HTTP hop and client included)."""
 import bisect, http.client, json, random, subprocess, sys, threading, time
 
 nodes, users, duration, seed_calendars = sys.argv[1].split(","), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
@@ -21,7 +22,7 @@ for w in weights:
 
 lock = threading.Lock()
 last_write = {}      # user -> (industry, committed_at)
-results = []         # (kind, tier, latency_ms, ok)
+results = []         # (kind, tier, latency_ms, ok, server_ms)
 stale_as_fresh = [0]
 checked = [0]
 sequence = [0]
@@ -40,6 +41,13 @@ def next_value(prefix):
     with lock:
         sequence[0] += 1
         return f"{prefix}-{sequence[0]}"
+
+def server_ms(header):
+    """app;dur=1.234 -> 1.234 (None without the header)."""
+    for part in (header or "").split(";"):
+        if part.strip().startswith("dur="):
+            return float(part.strip()[4:])
+    return None
 
 def worker(index):
     rng = random.Random(index)
@@ -85,6 +93,7 @@ def worker(index):
             response = conn.getresponse()
             body = response.read()
             latency = (time.time() - started) * 1000
+            server = server_ms(response.getheader("Server-Timing"))
             tier = "database"
             if response.status == 200 and kind != "calendar":
                 answer = json.loads(body)
@@ -98,7 +107,7 @@ def worker(index):
                         # may already show: that is not stale).
                         if version(industry) < version(before[0]) and not info.get("is_stale"):
                             stale_as_fresh[0] += 1
-            results.append((kind, tier, latency, response.status == 200))
+            results.append((kind, tier, latency, response.status == 200, server))
         except (OSError, http.client.HTTPException):
             results.append(("error", "error", (time.time() - started) * 1000, False))
             conn.close()
@@ -117,7 +126,10 @@ reads = [r for r in results if r[0] in ("comprehensive", "active", "calendar")]
 tiers = {}
 for tier in ("L1 memory", "L2 redis", "snapshot", "database"):
     lat = [r[2] for r in reads if r[1] == tier and r[3]]
-    tiers[tier] = {"answers": len(lat), "share": round(len(lat) / max(1, len(reads)), 4), "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95)}
+    server = [r[4] for r in reads if r[1] == tier and r[3] and r[4] is not None]
+    tiers[tier] = {"answers": len(lat), "share": round(len(lat) / max(1, len(reads)), 4),
+                   "server_p50_ms": pct(server, 0.5), "server_p95_ms": pct(server, 0.95),
+                   "client_p50_ms": pct(lat, 0.5), "client_p95_ms": pct(lat, 0.95)}
 cacheable = [r for r in reads if r[0] != "calendar" and r[3]]
 hits = [r for r in cacheable if r[1] in ("L1 memory", "L2 redis", "snapshot")]
 print(json.dumps({

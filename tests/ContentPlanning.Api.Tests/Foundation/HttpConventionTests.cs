@@ -83,6 +83,20 @@ public sealed class HttpConventionTests
     }
 
     [Test]
+    public async Task EveryAnswerSaysHowLongTheServiceTookInServerTiming()
+    {
+        using var client = Testing.CreateClient();
+        using var ok = await client.PostAsync(Echo, Body("""{"count": 3, "colour": "red", "text": "hi"}"""));
+        using var problem = await client.GetAsync("/api/content-planning/no-such-thing");
+
+        foreach (var response in new[] { ok, problem })
+        {
+            var timing = string.Join(",", response.Headers.GetValues("Server-Timing"));
+            Assert.That(timing, Does.Match(@"^app;dur=\d+(\.\d{1,3})?$"), $"{(int)response.StatusCode}: {timing}");
+        }
+    }
+
+    [Test]
     public async Task AnUnknownRouteIs404ProblemDetails()
     {
         using var client = Testing.CreateClient();

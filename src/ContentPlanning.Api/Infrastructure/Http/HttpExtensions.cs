@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
@@ -32,6 +34,21 @@ public static class HttpExtensions
         services.AddExceptionHandler<ProblemExceptionHandler>();
         return services;
     }
+
+    /// <summary>
+    /// A Server-Timing header (<c>app;dur=milliseconds</c>) on every answer: the time the service spent until the answer
+    /// started, apart from the HTTP hop and the client, e.g. for the per-tier latencies of scripts/bench-http.sh --simulate.
+    /// </summary>
+    public static IApplicationBuilder UseServerTiming(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        var started = Stopwatch.GetTimestamp();
+        context.Response.OnStarting(() =>
+        {
+            context.Response.Headers["Server-Timing"] = string.Create(CultureInfo.InvariantCulture, $"app;dur={Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.###}");
+            return Task.CompletedTask;
+        });
+        return next(context);
+    });
 
     /// <summary>Rejects declared bodies over the limit before anything reads them (Kestrel enforces the same limit for streamed bodies).</summary>
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
