@@ -147,7 +147,7 @@ print()
 print("| tier | share of reads | server p50 ms | server p95 ms | client p50 ms | client p95 ms |")
 print("|---|---:|---:|---:|---:|---:|")
 for tier, t in cached["tiers"].items():
-    print(f"| {tier} | {t['share'] * 100:.1f} % | {t['server_p50_ms']} | {t['server_p95_ms']} | {t['client_p50_ms']} | {t['client_p95_ms']} |")
+    print(f"| {tier} | {t['share'] * 100:.1f} % | {t['server_p50_ms']} | {t['server_p95_ms']} | {t['p50_ms']} | {t['p95_ms']} |")
 print()
 print(f"requests {cached['requests']} ({cached['reads']} reads, {cached['writes_api']} API writes, {cached['writes_sql']} SQL writes), errors {cached['errors']}")
 print(f"hit rate (comprehensive data and active strategy): {cached['hit_rate'] * 100:.1f} %")
@@ -156,7 +156,7 @@ print(f"database commands per 1000 requests: {cached_db} with the cache, {forced
 print(f"stale-as-fresh answers: {cached['stale_as_fresh']} of {cached['stale_checked']} checked reads begun > 1 s after a committed write")
 print(f"(force run: {forced['requests']} requests, errors {forced['errors']}, stale-as-fresh {forced['stale_as_fresh']})")
 EOF
-  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB; server latencies from each answer's Server-Timing, client latencies over loopback"
+  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB; server times from Server-Timing, client times over loopback"
   exit 0
 fi
 

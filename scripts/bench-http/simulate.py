@@ -5,8 +5,7 @@ made directly in SQL. Prints one JSON object: per-tier answers and latencies, hi
 
 Every write sets the user's industry to a unique value and records when it committed; a comprehensive-data answer begun
 more than 1 s after the user's last committed write that still shows an older industry without is_stale counts as
-stale-as-fresh. Latencies are the service's own (its Server-Timing header: until the answer started), and, apart, as
-this client observed them over loopback (HTTP hop and client included)."""
+stale-as-fresh. Latencies: the server's own (its Server-Timing header) and what this client observed over loopback."""
 import bisect, http.client, json, random, subprocess, sys, threading, time
 
 nodes, users, duration, seed_calendars = sys.argv[1].split(","), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
@@ -42,13 +41,6 @@ def next_value(prefix):
         sequence[0] += 1
         return f"{prefix}-{sequence[0]}"
 
-def server_ms(header):
-    """app;dur=1.234 -> 1.234 (None without the header)."""
-    for part in (header or "").split(";"):
-        if part.strip().startswith("dur="):
-            return float(part.strip()[4:])
-    return None
-
 def worker(index):
     rng = random.Random(index)
     host, port = nodes[index % len(nodes)].split(":")
@@ -68,7 +60,7 @@ def worker(index):
                 if response.status == 200:
                     with lock:
                         last_write[user] = (value, time.time())
-                results.append(("write_api", "write", (time.time() - started) * 1000, response.status == 200))
+                results.append(("write_api", "write", (time.time() - started) * 1000, response.status == 200, None))
                 continue
             if roll < 0.025 and psql:
                 value = next_value("sql")
@@ -77,7 +69,7 @@ def worker(index):
                 if done.returncode == 0:
                     with lock:
                         last_write[user] = (value, time.time())
-                results.append(("write_sql", "write", (time.time() - started) * 1000, done.returncode == 0))
+                results.append(("write_sql", "write", (time.time() - started) * 1000, done.returncode == 0, None))
                 continue
             kind = "comprehensive" if roll < 0.6 else "active" if roll < 0.85 else "calendar"
             if kind == "calendar" and calendars:
@@ -93,7 +85,8 @@ def worker(index):
             response = conn.getresponse()
             body = response.read()
             latency = (time.time() - started) * 1000
-            server = server_ms(response.getheader("Server-Timing"))
+            timing = response.getheader("Server-Timing") or ""
+            server = float(timing.split("dur=", 1)[1]) if "dur=" in timing else None
             tier = "database"
             if response.status == 200 and kind != "calendar":
                 answer = json.loads(body)
@@ -109,7 +102,7 @@ def worker(index):
                             stale_as_fresh[0] += 1
             results.append((kind, tier, latency, response.status == 200, server))
         except (OSError, http.client.HTTPException):
-            results.append(("error", "error", (time.time() - started) * 1000, False))
+            results.append(("error", "error", (time.time() - started) * 1000, False, None))
             conn.close()
             conn = http.client.HTTPConnection(host, int(port), timeout=30)
 
@@ -126,10 +119,9 @@ reads = [r for r in results if r[0] in ("comprehensive", "active", "calendar")]
 tiers = {}
 for tier in ("L1 memory", "L2 redis", "snapshot", "database"):
     lat = [r[2] for r in reads if r[1] == tier and r[3]]
-    server = [r[4] for r in reads if r[1] == tier and r[3] and r[4] is not None]
-    tiers[tier] = {"answers": len(lat), "share": round(len(lat) / max(1, len(reads)), 4),
-                   "server_p50_ms": pct(server, 0.5), "server_p95_ms": pct(server, 0.95),
-                   "client_p50_ms": pct(lat, 0.5), "client_p95_ms": pct(lat, 0.95)}
+    srv = [r[4] for r in reads if r[1] == tier and r[3] and r[4] is not None]
+    tiers[tier] = {"answers": len(lat), "share": round(len(lat) / max(1, len(reads)), 4), "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95),
+                   "server_p50_ms": pct(srv, 0.5), "server_p95_ms": pct(srv, 0.95)}
 cacheable = [r for r in reads if r[0] != "calendar" and r[3]]
 hits = [r for r in cacheable if r[1] in ("L1 memory", "L2 redis", "snapshot")]
 print(json.dumps({

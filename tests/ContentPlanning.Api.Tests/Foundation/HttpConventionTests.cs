@@ -58,6 +58,19 @@ public sealed class HttpConventionTests
     }
 
     [Test]
+    public async Task EveryAnswerSaysItsServerTime()
+    {
+        using var client = Testing.CreateClient();
+        using var found = await client.GetAsync("/health/live");
+        using var problem = await client.GetAsync("/api/content-planning/strategies/0");
+        foreach (var response in new[] { found, problem })
+        {
+            var timing = response.Headers.GetValues("Server-Timing").Single();
+            Assert.That(timing, Does.Match(@"^app;dur=\d+(\.\d+)?$"));
+        }
+    }
+
+    [Test]
     public async Task ABodyOverOneMebibyteGets413()
     {
         using var client = Testing.CreateClient();
@@ -80,20 +93,6 @@ public sealed class HttpConventionTests
         Assert.That(text, Does.Not.Contain("SELECT").And.Not.Contain("InvalidOperationException").And.Not.Contain(" at "));
         using var json = JsonDocument.Parse(text);
         Assert.That(json.RootElement.GetProperty("trace_id").GetString(), Has.Length.EqualTo(32));
-    }
-
-    [Test]
-    public async Task EveryAnswerSaysHowLongTheServiceTookInServerTiming()
-    {
-        using var client = Testing.CreateClient();
-        using var ok = await client.PostAsync(Echo, Body("""{"count": 3, "colour": "red", "text": "hi"}"""));
-        using var problem = await client.GetAsync("/api/content-planning/no-such-thing");
-
-        foreach (var response in new[] { ok, problem })
-        {
-            var timing = string.Join(",", response.Headers.GetValues("Server-Timing"));
-            Assert.That(timing, Does.Match(@"^app;dur=\d+(\.\d{1,3})?$"), $"{(int)response.StatusCode}: {timing}");
-        }
     }
 
     [Test]
