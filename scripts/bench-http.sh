@@ -3,7 +3,8 @@
 # wrk with the same threads and connections for every case, interleaved rounds, medians; prints one table.
 #   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C]
 #   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run)
-# Ports: PostgreSQL 56481, Redis 56482, API 56483 (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_API_PORT). Data in .local/bench-http.
+# Ports: PostgreSQL 56481, Redis 56482, API 56483, the second node of --simulate 56493 (BENCH_PG_PORT, BENCH_REDIS_PORT,
+# BENCH_API_PORT, BENCH_API2_PORT). Data in .local/bench-http.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -112,10 +113,11 @@ for ((from = 1; from <= USERS; from += 1000)); do
     "$B/calendar-generation/cache/warm" >/dev/null
 done
 awk -v a="$start" -v b="$(date +%s.%N)" -v n="$USERS" 'BEGIN { printf "   warmed %d users in %.1f s\n", n, b - a }'
-run_wrk warm-active 1 "/users/bench-1/active-strategy"
+# (A few seconds are enough to warm; --simulate's DURATION is the length of each simulated run.)
+DURATION=$($SIMULATE && echo 5 || echo "$DURATION") run_wrk warm-active 1 "/users/bench-1/active-strategy"
 
 if $SIMULATE; then
-  API2=http://127.0.0.1:$((API_PORT + 10))
+  API2=http://127.0.0.1:${BENCH_API2_PORT:-$((API_PORT + 10))}
   echo "== Starting a second node on $API2"
   (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
   API2_PID=$!

@@ -41,12 +41,14 @@ public sealed class FaultSuiteTests : DatabaseTest
 
             // A write on A while Redis is down: B hears of it through PostgreSQL's NOTIFY, not the (dead) backplane.
             await PutIndustryAsync(clientA, "fault-user-1", "written-during-outage");
+            load.Expect("fault-user-1", "written-during-outage", TimeSpan.FromSeconds(1));
             await Task.Delay(1200);
             var duringOutage = await ReadAsync(clientB, "fault-user-1");
             await outage;
 
             redis = StartRedis(port);
             await PutIndustryAsync(clientA, "fault-user-2", "written-after-restart");
+            load.Expect("fault-user-2", "written-after-restart", TimeSpan.FromSeconds(5));
             var converged = Stopwatch.StartNew();
             string? seen;
             do
@@ -56,11 +58,13 @@ public sealed class FaultSuiteTests : DatabaseTest
             while (seen != "written-after-restart" && converged.Elapsed < TimeSpan.FromSeconds(5) && await Delay());
 
             await load.RunAsync(TimeSpan.FromSeconds(1));
-            TestContext.Progress.WriteLine($"Redis SIGKILL: {load}; a write on A read on B {converged.Elapsed.TotalSeconds:0.0} s after Redis came back");
+            TestContext.Progress.WriteLine($"Redis SIGKILL: {load}, {load.Checked} answers checked against a write, {load.StaleAsFresh} stale-as-fresh; a write on A read on B {converged.Elapsed.TotalSeconds:0.0} s after Redis came back");
             Assert.Multiple(() =>
             {
                 Assert.That(load.Failed, Is.Zero, string.Join("\n", load.Failures.Take(5)));
                 Assert.That(load.Sent, Is.GreaterThan(50));
+                Assert.That(load.StaleAsFresh, Is.Zero, "answers not flagged stale that still showed a value overwritten before: " + string.Join("\n", load.StaleAnswers.Take(5)));
+                Assert.That(load.Checked, Is.GreaterThan(0), "the load read the written users after their writes");
                 Assert.That(duringOutage.Industry == "written-during-outage" || duringOutage.IsStale, Is.True,
                     $"B answered {duringOutage.Industry} (stale: {duringOutage.IsStale}) 1.2 s after a write it missed on the backplane");
                 Assert.That(seen, Is.EqualTo("written-after-restart"), "the nodes converge within 5 s of Redis coming back");
@@ -94,7 +98,9 @@ public sealed class FaultSuiteTests : DatabaseTest
             using var clientA = a.CreateClient();
             using var clientB = b.CreateClient();
             var load = new Load([clientA, clientB]);
-            await load.RunAsync(TimeSpan.FromSeconds(2));
+            // Until every user was read on every node (a loaded machine may need longer than the 2 s).
+            await load.RunAsync(TimeSpan.FromSeconds(2), untilEachRead: true);
+            Assert.That(load.EachRead, Is.True, "every user was read on every node before the stop: " + string.Join("\n", load.Failures.Take(5)));
 
             await ServersAsync($"stop_postgres '{data}'");
             var during = new Load([clientA, clientB]);
@@ -212,12 +218,29 @@ public sealed class FaultSuiteTests : DatabaseTest
         Assert.That(bash.ExitCode, Is.Zero, $"{script}: {await output}{await errors}");
     }
 
-    /// <summary>Steady reads of every seeded user's comprehensive data, spread over the nodes, four at a time.</summary>
+    /// <summary>
+    /// Steady reads of every seeded user's comprehensive data, spread over the nodes, four at a time. An answer begun more
+    /// than a grace period after an expected write committed must show it or say it is stale (else: stale-as-fresh).
+    /// </summary>
     private sealed class Load(IReadOnlyList<HttpClient> nodes)
     {
+        private readonly ConcurrentDictionary<string, (string Industry, TimeSpan FreshBy)> _expected = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly ConcurrentDictionary<(int Node, string UserId), bool> _read = new();
         private long _sent;
         private long _failed;
+        private long _checked;
+        private long _staleAsFresh;
         private long _slowestTicks;
+
+        public ConcurrentQueue<string> StaleAnswers { get; } = new();
+
+        public long Checked => Interlocked.Read(ref _checked);
+
+        public long StaleAsFresh => Interlocked.Read(ref _staleAsFresh);
+
+        /// <summary>Called after the write's 200 (it has committed): answers begun after the grace must reflect it.</summary>
+        public void Expect(string userId, string industry, TimeSpan grace) => _expected[userId] = (industry, _clock.Elapsed + grace);
 
         public ConcurrentQueue<string> Failures { get; } = new();
 
@@ -225,21 +248,48 @@ public sealed class FaultSuiteTests : DatabaseTest
 
         public long Failed => Interlocked.Read(ref _failed);
 
-        public async Task RunAsync(TimeSpan duration)
+        /// <summary>Whether every user has had a 200 from every node.</summary>
+        public bool EachRead => _read.Count == Users * nodes.Count;
+
+        /// <summary>
+        /// Reads for the duration; with <paramref name="untilEachRead"/> also until every user had a 200 from every node
+        /// (at most 30 s). Request i asks user i mod Users of node (i / Users) mod nodes, so every pair comes round.
+        /// </summary>
+        public async Task RunAsync(TimeSpan duration, bool untilEachRead = false)
         {
             var until = Stopwatch.StartNew();
+            bool Go() => until.Elapsed < duration || (untilEachRead && !EachRead && until.Elapsed < TimeSpan.FromSeconds(30));
             await Task.WhenAll(Enumerable.Range(0, 4).Select(async worker =>
             {
-                for (var i = worker; until.Elapsed < duration; i += 4)
+                for (var i = worker; Go(); i += 4)
                 {
                     var watch = Stopwatch.StartNew();
+                    var userId = $"fault-user-{i % Users + 1}";
+                    var node = i / Users % nodes.Count;
+                    var begun = _clock.Elapsed;
                     try
                     {
-                        using var response = await nodes[i % nodes.Count].GetAsync(Api($"fault-user-{i % Users + 1}"));
+                        using var response = await nodes[node].GetAsync(Api(userId));
                         if (response.StatusCode != HttpStatusCode.OK)
                         {
                             Interlocked.Increment(ref _failed);
                             Failures.Enqueue($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                        }
+                        else
+                        {
+                            _read.TryAdd((node, userId), true);
+                        }
+
+                        if (response.StatusCode == HttpStatusCode.OK && _expected.TryGetValue(userId, out var expected) && begun > expected.FreshBy)
+                        {
+                            Interlocked.Increment(ref _checked);
+                            var json = await JsonAsync(response);
+                            var industry = json.GetProperty("data").GetProperty("industry").GetString();
+                            if (industry != expected.Industry && !json.GetProperty("cache_info").GetProperty("is_stale").GetBoolean())
+                            {
+                                Interlocked.Increment(ref _staleAsFresh);
+                                StaleAnswers.Enqueue($"node {node} answered {userId} with {industry}, not {expected.Industry}, as fresh");
+                            }
                         }
                     }
                     catch (HttpRequestException ex)

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using ContentPlanning.Api.Tests.Infrastructure;
 using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
 
@@ -117,5 +119,34 @@ public sealed class UserProfileTests : DatabaseTest
         await Testing.ExecuteAsync("INSERT INTO user_profiles (user_id, industry) VALUES ('u-1', 'retail')");
         using var client = Testing.CreateClient();
         await AssertWriteInvalidatesUserCacheAsync(client, "u-1", () => client.DeleteAsync($"{ApiRoot}/users/u-1/profile"));
+    }
+
+    [TestCase(true, TestName = "A profile body over 1 MiB with its length is a 413 problem and stores nothing")]
+    [TestCase(false, TestName = "A profile body over 1 MiB sent chunked is a 413 problem and stores nothing")]
+    public async Task AProfileBodyOverTheLimitIsA413ProblemAndStoresNothing(bool withLength)
+    {
+        using var client = Testing.CreateClient();
+        // Valid JSON for the route, only too large: the limit, not validation, must refuse it.
+        var body = Encoding.UTF8.GetBytes($$"""{"industry": "retail", "writing_voice": "{{new string('x', 1024 * 1024)}}"}""");
+        using HttpContent content = withLength ? new ByteArrayContent(body) : new ChunkedContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var put = await client.PutAsync($"{ApiRoot}/users/u-1/profile", content);
+
+        await AssertProblemAsync(put, HttpStatusCode.RequestEntityTooLarge);
+        await AssertProblemAsync(await client.GetAsync($"{ApiRoot}/users/u-1/profile"), HttpStatusCode.NotFound);
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM user_profiles"), Is.Zero);
+    }
+
+    /// <summary>A body of unknown length (Transfer-Encoding: chunked): the limit has to be counted while reading.</summary>
+    private sealed class ChunkedContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 }

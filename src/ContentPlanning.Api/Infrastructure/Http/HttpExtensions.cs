@@ -33,7 +33,6 @@ public static class HttpExtensions
         return services;
     }
 
-    /// <summary>Rejects declared bodies over the limit before anything reads them (Kestrel enforces the same limit for streamed bodies).</summary>
     /// <summary>
     /// <c>Server-Timing: app;dur=&lt;ms&gt;</c> on every answer: the time from the request entering the pipeline to its
     /// answer starting, so a client (and the simulation) can tell server time from the network's.
@@ -51,6 +50,7 @@ public static class HttpExtensions
         return next(context);
     });
 
+    /// <summary>Rejects declared bodies over the limit before anything reads them (Kestrel enforces the same limit for streamed bodies).</summary>
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         if (context.Request.ContentLength > MaxRequestBodyBytes)
