@@ -34,9 +34,9 @@ public sealed class TakeoverTests : DatabaseTest
 
         var killed = Stopwatch.StartNew();
         first.Kill();
-        var taken = await WaitForAsync(secondClient, sessionId, j => j.GetProperty("attempt").GetInt32() >= 2, TimeSpan.FromSeconds(30));
+        var taken = await WaitForAsync(secondClient, sessionId, j => j.GetProperty("attempt").GetInt32() >= 2, TimeSpan.FromSeconds(90));
         var takeover = killed.Elapsed;
-        var done = await WaitForAsync(secondClient, sessionId, j => j.GetProperty("status").GetString() is "completed" or "failed", TimeSpan.FromSeconds(60));
+        var done = await WaitForAsync(secondClient, sessionId, j => j.GetProperty("status").GetString() is "completed" or "failed", TimeSpan.FromSeconds(120));
         TestContext.Progress.WriteLine($"takeover: node killed at step {before.GetProperty("current_step").GetInt32()}, job taken over after {takeover.TotalSeconds:0.0} s (lease 3 s)");
 
         Assert.Multiple(async () =>
