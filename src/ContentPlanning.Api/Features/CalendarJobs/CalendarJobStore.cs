@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Transactions;
+using ContentPlanning.Api.Features.Shared;
 using Dapper;
 using Hangfire;
 using Hangfire.Common;
@@ -86,7 +87,7 @@ public sealed class CalendarJobStore(NpgsqlDataSource dataSource, HangfireQueue 
     /// <summary>Moves a job to a final state in its own transaction; null when it already was final (or another attempt runs it).</summary>
     public async Task<JobRow?> FinishAsync(Guid sessionId, string status, string? error, int? attempt, CancellationToken cancellationToken)
     {
-        using var scope = Transactions.Begin();
+        using var scope = AmbientTransaction.Begin();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         connection.EnlistTransaction(Transaction.Current);
         var row = await FinishAsync(connection, sessionId, status, calendarId: null, error, attempt, cancellationToken);
@@ -111,14 +112,6 @@ public sealed class CalendarJobStore(NpgsqlDataSource dataSource, HangfireQueue 
 
         return row;
     }
-}
-
-/// <summary>The ambient transactions the jobs slice writes in: Hangfire's PostgreSQL storage enlists in them.</summary>
-internal static class Transactions
-{
-    public static TransactionScope Begin() => new(TransactionScopeOption.Required,
-        new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
-        TransactionScopeAsyncFlowOption.Enabled);
 }
 
 /// <summary>

@@ -78,9 +78,7 @@ public static class StartCalendarJob
         // Starts of one user queue here, so "one active job per user" and the key lookup see every committed start.
         private const string LockSql = "SELECT pg_advisory_xact_lock(hashtextextended('calendar-job:' || @UserId, 0))";
 
-        private const string KeySql = $"SELECT {CalendarJobStore.Columns} FROM calendar_jobs WHERE user_id = @UserId AND idempotency_key = @Key";
-
-        private const string KeyHashSql = "SELECT request_hash FROM calendar_jobs WHERE user_id = @UserId AND idempotency_key = @Key";
+        private const string KeySql = $"SELECT request_hash, {CalendarJobStore.Columns} FROM calendar_jobs WHERE user_id = @UserId AND idempotency_key = @Key";
 
         private const string ActiveSql = $"SELECT {CalendarJobStore.Columns} FROM calendar_jobs WHERE user_id = @UserId AND status IN ('queued', 'running')";
 
@@ -97,7 +95,7 @@ public static class StartCalendarJob
             var requestJson = JsonSerializer.Serialize(request.ToGenerate(), json.Value.SerializerOptions);
             var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
                 System.Text.Encoding.UTF8.GetBytes(requestJson + "\n" + request.CallbackUrl)));
-            using var scope = Transactions.Begin();
+            using var scope = AmbientTransaction.Begin();
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             connection.EnlistTransaction(Transaction.Current);
             var args = new { request.UserId, request.StrategyId, Key = request.IdempotencyKey };
@@ -105,11 +103,12 @@ public static class StartCalendarJob
 
             if (request.IdempotencyKey is { } key)
             {
-                if (await connection.QuerySingleOrDefaultAsync<JobRow>(new CommandDefinition(KeySql, args, cancellationToken: cancellationToken)) is { } keyed)
+                var keyed = (await connection.QueryAsync<string, JobRow, (string Hash, JobRow Job)>(
+                    new CommandDefinition(KeySql, args, cancellationToken: cancellationToken), (h, job) => (h, job), splitOn: "session_id")).SingleOrDefault();
+                if (keyed.Job is { } found)
                 {
-                    var keyedHash = await connection.ExecuteScalarAsync<string>(new CommandDefinition(KeyHashSql, args, cancellationToken: cancellationToken));
-                    return keyedHash == hash
-                        ? new Outcome(keyed.ToView(), Created: false, null)
+                    return keyed.Hash == hash
+                        ? new Outcome(found.ToView(), Created: false, null)
                         : new Outcome(null, false, TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
                             detail: $"Idempotency-Key '{key}' was used with a different request body."));
                 }

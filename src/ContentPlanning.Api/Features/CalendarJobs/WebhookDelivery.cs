@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Transactions;
+using ContentPlanning.Api.Features.Shared;
 using Dapper;
 using Hangfire;
 using Microsoft.Extensions.Options;
@@ -82,7 +83,7 @@ public sealed partial class WebhookDelivery(
         }
 
         CalendarJobTelemetry.Webhook(outcome);
-        using var scope = Transactions.Begin();
+        using var scope = AmbientTransaction.Begin();
         await using (var connection = await dataSource.OpenConnectionAsync(CancellationToken.None))
         {
             connection.EnlistTransaction(Transaction.Current);

@@ -242,9 +242,7 @@ public static class GenerateCalendar
 
             // One transaction stores everything. Ambient (not BeginTransaction) so that an observer's library can enlist in
             // it; opened only now, so the comprehensive-data read and the observer's progress writes above never join it.
-            using var scope = new TransactionScope(TransactionScopeOption.Required,
-                new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(1) },
-                TransactionScopeAsyncFlowOption.Enabled);
+            using var scope = AmbientTransaction.Begin();
             connection.EnlistTransaction(Transaction.Current);
             var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(InsertCalendarSql, new
             {
