@@ -71,7 +71,9 @@ echo "== Building (Release)"
 dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet build tests/ContentPlanning.MinimalApp -c Release -nologo -v quiet -clp:ErrorsOnly
 MINIMAL_DLL=$ROOT/tests/ContentPlanning.MinimalApp/bin/Release/net10.0/ContentPlanning.MinimalApp.dll
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
+# BENCH_API_DLL: measure another build of the API (e.g. an older commit's, for a before/after table) with this script.
+API_DLL=${BENCH_API_DLL:-$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll}
+API_DIR=$(dirname "$API_DLL")
 dotnet "$API_DLL" migrate >/dev/null
 
 echo "== Seeding $USERS users"
@@ -82,7 +84,7 @@ psql -tA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c \
   "SELECT (SELECT count(*) FROM user_profiles) || ' profiles, ' || (SELECT count(*) FROM content_strategies) || ' strategies, ' || (SELECT count(*) FROM content_gap_analyses) || ' gap analyses, ' || (SELECT count(*) FROM content_recommendations) || ' recommendations, ' || (SELECT count(*) FROM content_analytics) || ' analytics rows'"
 
 start_api() {
-  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
+  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
   API_PID=$!
   for _ in $(seq 1 100); do curl -sf "$API/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "The API did not become ready (see $DATA/api.log)" >&2; exit 1
@@ -141,7 +143,7 @@ DURATION=$($SIMULATE && echo 5 || echo "$DURATION") run_wrk warm-active 1 "/user
 if $SIMULATE; then
   API2=http://127.0.0.1:${BENCH_API2_PORT:-$((API_PORT + 10))}
   echo "== Starting a second node on $API2"
-  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
+  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
   API2_PID=$!
   for _ in $(seq 1 100); do curl -sf "$API2/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   echo "== Generating 300 calendars (the calendar reads' targets)"
@@ -193,7 +195,7 @@ MINIMAL_PID=$!
 SIGNING_KEY=$(head -c 32 /dev/urandom | base64)
 bearer_env=(Auth__Mode=jwt Auth__SigningKey="$SIGNING_KEY" Auth__Issuer=bench Auth__Audience=content-planning)
 TOKEN_USER=$(env "${bearer_env[@]}" dotnet "$API_DLL" token bench-1 user 12)
-(cd src/ContentPlanning.Api && exec env "${bearer_env[@]}" dotnet "$API_DLL" --urls "$BEARER") >"$DATA/bearer.log" 2>&1 &
+(cd "$API_DIR" && exec env "${bearer_env[@]}" dotnet "$API_DLL" --urls "$BEARER") >"$DATA/bearer.log" 2>&1 &
 BEARER_PID=$!
 for url in "$MINIMAL/comprehensive" "$BEARER/health/ready"; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null "$url" && break; sleep 0.2; done
