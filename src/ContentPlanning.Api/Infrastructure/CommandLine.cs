@@ -71,7 +71,7 @@ public static partial class CommandLine
         {
             if (!await migrator.ApplySettingsAsync(app.Lifetime.ApplicationStopping))
             {
-                LogSettingsNotApplied(app.Logger, "migration 0012 is not applied yet");
+                LogSettingsNotApplied(app.Logger, "migration 0011 is not applied yet");
             }
         }
         catch (Npgsql.NpgsqlException ex)

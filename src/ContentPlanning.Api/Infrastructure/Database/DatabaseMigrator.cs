@@ -96,7 +96,7 @@ public sealed partial class DatabaseMigrator(
 
     /// <summary>
     /// Writes this node's settings that triggers read (Database__MaxUserSourceBytes into <c>service_settings</c>, migration
-    /// 0012). False when the table does not exist yet (migrations pending and not applied by this node).
+    /// 0011). False when the table does not exist yet (migrations pending and not applied by this node).
     /// </summary>
     public async Task<bool> ApplySettingsAsync(CancellationToken cancellationToken = default)
     {
