@@ -12,7 +12,8 @@ DATA=$ROOT/.local/test
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # chromium: the Hangfire dashboard test opens the dashboard in a real (headless) browser.
-ensure_packages chromium
+# nginx (Debian's nginx-light): the cluster tests run 3 nodes behind it (deploy/nginx).
+ensure_packages chromium nginx=nginx-light
 
 cleanup() {
   stop_redis "$REDIS_PORT"
