@@ -75,6 +75,255 @@ public sealed class HostileInputSweepTests : DatabaseTest
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), "healthy after the sweep");
     }
 
+    /// <summary>
+    /// Issue 21's kinds of input, sent to every operation with a body as an otherwise plausible request (ids of a seeded
+    /// user's rows, valid enums and dates) so they reach the slice: duplicate keys and lone surrogate escapes in JSON values
+    /// and keys (top level and nested), lone surrogates in text fields, numbers near the largest double, duplicate pillars,
+    /// blank platform keys, descriptions over their limit, and a calendar already holding its maximum of events. The
+    /// seeded user's data itself holds such values (metrics summing past the largest double, pillars named twice, blank
+    /// platform keys, a full calendar), and every operation without a body reads or acts on it. No 5xx; every rejected
+    /// write leaves every table as it was.
+    /// </summary>
+    [Test]
+    public async Task NoOperationAnswersIssue21InputKindsOrDataWithA5xx()
+    {
+        var seeded = await SeedHostileUserAsync();
+        using var client = Testing.CreateClient();
+        var operations = Testing.Factory.Services.GetRequiredService<IApiDescriptionGroupCollectionProvider>()
+            .ApiDescriptionGroups.Items.SelectMany(g => g.Items)
+            .Where(d => d.RelativePath?.StartsWith("api/content-planning", StringComparison.Ordinal) == true)
+            .ToList();
+
+        var failures = new List<string>();
+        var sent = 0;
+        var rejectedWrites = 0;
+        foreach (var operation in operations)
+        {
+            var url = SeededUrl(operation, seeded);
+            var bodyType = operation.ParameterDescriptions.FirstOrDefault(p => p.Source == BindingSource.Body)?.Type;
+            IEnumerable<string?> bodies = bodyType is null ? [null] : Issue21Kinds.Select(kind => (string?)PlausibleBody(bodyType, seeded, kind));
+            foreach (var body in bodies)
+            {
+                // Deleting the seeded rows would leave the remaining operations nothing hostile to read.
+                if (operation.HttpMethod == "DELETE")
+                {
+                    continue;
+                }
+
+                using var request = new HttpRequestMessage(new HttpMethod(operation.HttpMethod!), url);
+                if (body is not null)
+                {
+                    request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                }
+
+                var write = operation.HttpMethod is not ("GET" or "HEAD");
+                var before = write ? await FingerprintAsync() : null;
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+                sent++;
+                if (Verdict(response) is { } wrong)
+                {
+                    failures.Add($"{operation.HttpMethod} {url} {Shorten(body)} -> {wrong}: {Shorten(await response.Content.ReadAsStringAsync())}");
+                }
+
+                if (write && (int)response.StatusCode >= 400)
+                {
+                    rejectedWrites++;
+                    if (await FingerprintAsync() is var after && after != before)
+                    {
+                        failures.Add($"{operation.HttpMethod} {url} {Shorten(body)} -> {(int)response.StatusCode} but the data changed: {Difference(before!, after)}");
+                    }
+                }
+            }
+        }
+
+        TestContext.Out.WriteLine($"issue-21 sweep: {operations.Count} operations, {sent} requests, {rejectedWrites} rejected writes (data unchanged after each), {failures.Count} failures");
+        Assert.That(failures, Is.Empty);
+        Assert.That(sent, Is.GreaterThan(100), "the kinds reached the operations");
+    }
+
+    private sealed record Seeded(string UserId, long StrategyId, long CalendarId, long EventId, long GapId, long RecommendationId, long AnalyticsId);
+
+    /// <summary>A user whose data holds the values issue 21 found: the calendar is full, the metrics sum past the largest double.</summary>
+    private static async Task<Seeded> SeedHostileUserAsync()
+    {
+        const string user = "sweep-hostile";
+        var strategyId = await Testing.ScalarAsync<long>("""
+            INSERT INTO content_strategies (user_id, name, content_pillars, optimal_timing)
+            VALUES (@user, 'Hostile', '["x", "x", {"name": "X", "weight": 1e308}, {"name": "y", "weight": 1.7e308}, ""]', '{"": "09:00"}') RETURNING id
+            """, new { user });
+        await Testing.ExecuteAsync("""
+            INSERT INTO strategy_activation_status (strategy_id, user_id, status, activation_date) VALUES (@strategyId, @user, 'active', now());
+            INSERT INTO user_profiles (user_id, platform_preferences, posting_days) VALUES (@user, '{"": 1, " ": {"priority": "high"}}', '["", "monday", "monday"]');
+            """, new { strategyId, user });
+        // A calendar generated from those pillars and that profile, then filled up to its maximum of events.
+        using var client = Testing.CreateClient();
+        using var generated = await client.PostAsync("/api/content-planning/calendar-generation/generate-calendar", new StringContent(
+            $$"""{"user_id": "{{user}}", "calendar_type": "weekly", "timezone": "Europe/Berlin"}""", Encoding.UTF8, "application/json"));
+        Assert.That(generated.StatusCode, Is.EqualTo(HttpStatusCode.Created), await generated.Content.ReadAsStringAsync());
+        var calendarId = JsonNode.Parse(await generated.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
+        await Testing.ExecuteAsync($$"""
+            INSERT INTO calendar_events (strategy_id, calendar_id, title, description, scheduled_at, status, platform)
+            SELECT @strategyId, @calendarId, CASE WHEN g % 2 = 0 THEN '=HYPERLINK("http://evil.example")' ELSE 'ab' || repeat('😀', 40) END,
+                   CASE WHEN g <= 10 THEN repeat('d', {{Api.Features.CalendarEvents.CalendarEvent.MaxDescriptionLength}}) END,
+                   '2026-03-02'::timestamptz + g * interval '1 minute', 'scheduled', CASE WHEN g % 3 = 0 THEN '' ELSE 'blog' END
+            FROM generate_series(1, {{Api.Features.CalendarEvents.CalendarEvent.MaxPerCalendar}} - (SELECT count(*) FROM calendar_events WHERE calendar_id = @calendarId)) g
+            """, new { strategyId, calendarId });
+        var eventId = await Testing.ScalarAsync<long>("SELECT min(id) FROM calendar_events WHERE calendar_id = @calendarId", new { calendarId });
+        var gapId = await Testing.ScalarAsync<long>("""
+            INSERT INTO content_gap_analyses (user_id, website_url, opportunities) VALUES (@user, 'https://example.org', '["x", "x", ""]') RETURNING id
+            """, new { user });
+        var recommendationId = await Testing.ScalarAsync<long>("""
+            INSERT INTO content_recommendations (user_id, strategy_id, recommendation_type, title, platforms) VALUES (@user, @strategyId, 'blog', 'r', '["", "blog", "blog"]') RETURNING id
+            """, new { user, strategyId });
+        var analyticsId = await Testing.ScalarAsync<long>("""
+            INSERT INTO content_analytics (user_id, strategy_id, event_id, platform, metrics)
+            SELECT @user, @strategyId, NULL, 'blog', '{"views": 1.7e308, "likes": -1.7e308}' FROM generate_series(1, 2) RETURNING id
+            """, new { user, strategyId });
+        return new Seeded(user, strategyId, calendarId, eventId, gapId, recommendationId, analyticsId);
+    }
+
+    /// <summary>The operation's route with each parameter set to the seeded row its area names (a new session id for jobs).</summary>
+    private static string SeededUrl(ApiDescription operation, Seeded seeded)
+    {
+        var path = operation.RelativePath!;
+        var area = path.Split('/')[2];
+        var id = area switch
+        {
+            "strategies" => seeded.StrategyId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "calendars" => seeded.CalendarId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "calendar-events" => seeded.EventId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "gap-analysis" => seeded.GapId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "recommendations" => seeded.RecommendationId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "analytics" => seeded.AnalyticsId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => Guid.NewGuid().ToString(),
+        };
+        path = System.Text.RegularExpressions.Regex.Replace(path, "\\{user_id[^}]*\\}", seeded.UserId);
+        path = System.Text.RegularExpressions.Regex.Replace(path, "\\{[^}]+\\}", id);
+        var query = operation.ParameterDescriptions.Where(p => p.Source == BindingSource.Query).Select(p => p.Name switch
+        {
+            "user_id" => $"user_id={seeded.UserId}",
+            "strategy_id" => $"strategy_id={seeded.StrategyId}",
+            "calendar_id" => $"calendar_id={seeded.CalendarId}",
+            "format" => "format=csv",
+            "limit" => "limit=100",
+            var name => $"{name}=%ED%A0%80",
+        }).ToList();
+        return "/" + path + (query.Count == 0 ? "" : "?" + string.Join('&', query));
+    }
+
+    private enum Kind
+    {
+        DuplicateKeys,
+        NestedDuplicateKeys,
+        LoneSurrogateValue,
+        LoneSurrogateKey,
+        LoneSurrogateText,
+        HugeNumbers,
+        DuplicatePillars,
+        BlankPlatformKeys,
+        HugeDescriptions,
+    }
+
+    private static readonly Kind[] Issue21Kinds = Enum.GetValues<Kind>();
+
+    /// <summary>Raw JSON (so keys may repeat and escapes may be lone): plausible values for every field, the kind where it applies.</summary>
+    private static string PlausibleBody(Type type, Seeded seeded, Kind kind)
+    {
+        var fields = new List<string>();
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                     .Where(p => p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is null))
+        {
+            var name = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+            if (PlausibleValue(name, property.PropertyType, seeded, kind) is { } value)
+            {
+                fields.Add($"\"{name}\": {value}");
+            }
+        }
+
+        return "{" + string.Join(", ", fields) + "}";
+    }
+
+    private static string? PlausibleValue(string name, Type type, Seeded seeded, Kind kind)
+    {
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (typeof(JsonNode).IsAssignableFrom(underlying))
+        {
+            return kind switch
+            {
+                Kind.DuplicateKeys => """{"a": 1, "a": 2}""",
+                Kind.NestedDuplicateKeys => """{"x": [{"b": {"a": 1, "a": 2}}]}""",
+                Kind.LoneSurrogateValue => """{"k": "\ud800", "list": ["\udc00"]}""",
+                Kind.LoneSurrogateKey => """{"n": {"\ud800x": 1}}""",
+                Kind.HugeNumbers => """{"views": 1.7e308, "likes": -1.7e308, "weight": 1e308}""",
+                Kind.DuplicatePillars => """["x", "x", {"name": "x", "weight": 1e308}, {"name": "X", "weight": 2}]""",
+                Kind.BlankPlatformKeys => """{"": 1, " ": {"priority": "high"}}""",
+                _ => """["blog"]""",
+            };
+        }
+
+        if (underlying == typeof(string))
+        {
+            return (kind, name) switch
+            {
+                (Kind.LoneSurrogateText, not "user_id") => "\"\\ud800 text\"",
+                (Kind.HugeDescriptions, "description") => JsonSerializer.Serialize(new string('d', Api.Features.CalendarEvents.CalendarEvent.MaxDescriptionLength + 1)),
+                (_, "user_id") => JsonSerializer.Serialize(seeded.UserId),
+                (_, "calendar_type") => "\"weekly\"",
+                (_, "status") => "\"draft\"",
+                (_, "priority") => "\"high\"",
+                (_, "timezone") => "\"Europe/Berlin\"",
+                (_, "business_size") => "\"sme\"",
+                (_, "platform" or "recommendation_type") => "\"blog\"",
+                (_, "website_url") => "\"https://example.org\"",
+                (_, "callback_url") => null,
+                _ => "\"x\"",
+            };
+        }
+
+        if (underlying == typeof(long) || underlying == typeof(int))
+        {
+            return name switch
+            {
+                "strategy_id" => seeded.StrategyId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "calendar_id" => seeded.CalendarId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "event_id" => seeded.EventId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => "1",
+            };
+        }
+
+        if (underlying == typeof(DateTimeOffset) || underlying == typeof(DateTime))
+        {
+            return "\"2026-03-02T09:00:00Z\"";
+        }
+
+        if (underlying == typeof(DateOnly))
+        {
+            return JsonSerializer.Serialize(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(7)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (underlying == typeof(bool))
+        {
+            return "true";
+        }
+
+        if (underlying == typeof(double) || underlying == typeof(float) || underlying == typeof(decimal))
+        {
+            return kind == Kind.HugeNumbers ? "1.7e308" : "0.5";
+        }
+
+        if (underlying != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(underlying))
+        {
+            return kind switch
+            {
+                Kind.LoneSurrogateText => """["\udc00"]""",
+                Kind.BlankPlatformKeys => """["", " "]""",
+                _ => name.Contains("platform", StringComparison.Ordinal) ? """["blog", "blog"]""" : """["x", "x"]""",
+            };
+        }
+
+        return null;
+    }
+
     /// <summary>What the sweep rejects in an answer: any 5xx, and a 4xx that is not a problem. Null when acceptable.</summary>
     internal static string? Verdict(HttpResponseMessage response)
     {

@@ -83,8 +83,26 @@ public static partial class ContractCheck
             return JsonSchema.FromJsonAsync(wrapper.ToJsonString().Replace("#/components/schemas/", "#/definitions/", StringComparison.Ordinal))
                 .GetAwaiter().GetResult();
         }, Contract.Value!.Value.Document);
-        var errors = validator.Validate(body);
+        var errors = validator.Validate(AsDoubles(body));
         return errors.Count == 0 ? null : string.Join("; ", Flatten(errors).Take(5).Select(e => $"{e.Path}: {e.Kind}")) + $" in {Truncate(body)}";
+    }
+
+    /// <summary>
+    /// The body as NJsonSchema reads it (dates left as strings), except that an integer past Int64 is the double a client
+    /// reads: PostgreSQL writes a stored jsonb 1.7e308 out in full digits, Newtonsoft reads those as a BigInteger, and
+    /// NJsonSchema's number check cannot convert one.
+    /// </summary>
+    private static Newtonsoft.Json.Linq.JToken AsDoubles(string body)
+    {
+        using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(body)) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
+        var token = Newtonsoft.Json.Linq.JToken.ReadFrom(reader);
+        var values = token is Newtonsoft.Json.Linq.JContainer container ? container.DescendantsAndSelf() : [token];
+        foreach (var value in values.OfType<Newtonsoft.Json.Linq.JValue>().Where(v => v.Value is System.Numerics.BigInteger).ToList())
+        {
+            value.Value = (double)(System.Numerics.BigInteger)value.Value!;
+        }
+
+        return token;
     }
 
     /// <summary>The innermost errors (an invalid array item or property holds the reasons in its child errors).</summary>

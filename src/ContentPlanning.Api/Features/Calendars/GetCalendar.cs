@@ -42,30 +42,39 @@ public static class GetCalendar
 
             var events = (await grid.ReadAsync<CalendarEvent>()).ToList();
             var zone = calendar["timezone"]?.GetValue<string>() is { } tz && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found) ? found : TimeZoneInfo.Utc;
-            calendar["daily_schedule"] = new JsonArray([.. events.Select(e => Piece(e, zone))]);
+            var start = calendar["start_date"]?.GetValue<string>() is { } day && DateOnly.TryParse(day, CultureInfo.InvariantCulture, out var parsed) ? parsed : (DateOnly?)null;
+            var themes = calendar["weekly_themes"] as JsonArray;
+            calendar["daily_schedule"] = new JsonArray([.. events.Select(e => Piece(e, zone, start, themes))]);
             calendar["event_count"] = events.Count;
             return calendar;
         }
 
         // The generated piece's shape: columns the user may have edited, plan fields kept in details, times in the calendar's zone.
-        private static JsonNode Piece(CalendarEvent e, TimeZoneInfo zone)
+        // An event added to the calendar by hand has no plan fields: its week follows from its date, the theme is that
+        // week's, and key message and call to action are empty.
+        private static JsonNode Piece(CalendarEvent e, TimeZoneInfo zone, DateOnly? start, JsonArray? themes)
         {
             var local = TimeZoneInfo.ConvertTime(e.ScheduledAt, zone);
             var details = e.Details as JsonObject;
+            var week = details?["week_number"]?.DeepClone()
+                ?? (start is { } first ? JsonValue.Create(Math.Max(1, ((DateOnly.FromDateTime(local.DateTime).DayNumber - first.DayNumber) / 7) + 1)) : JsonValue.Create(1));
+            var theme = details?["weekly_theme"]?.DeepClone()
+                ?? themes?.OfType<JsonObject>().FirstOrDefault(t => t["week_number"]?.ToJsonString() == week.ToJsonString())?["theme"]?.DeepClone()
+                ?? JsonValue.Create("");
             return new JsonObject
             {
                 ["event_id"] = e.Id,
                 ["date"] = local.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 ["day_name"] = local.DayOfWeek.ToString(),
-                ["week_number"] = details?["week_number"]?.DeepClone(),
-                ["weekly_theme"] = details?["weekly_theme"]?.DeepClone(),
+                ["week_number"] = week,
+                ["weekly_theme"] = theme,
                 ["pillar"] = e.Pillar,
                 ["platform"] = e.Platform,
                 ["content_type"] = e.ContentType,
                 ["title"] = e.Title,
                 ["description"] = e.Description,
-                ["key_message"] = details?["key_message"]?.DeepClone(),
-                ["call_to_action"] = details?["call_to_action"]?.DeepClone(),
+                ["key_message"] = details?["key_message"]?.DeepClone() ?? "",
+                ["call_to_action"] = details?["call_to_action"]?.DeepClone() ?? "",
                 ["posting_time"] = local.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
                 ["keywords"] = details?["keywords"]?.DeepClone() ?? new JsonArray(),
                 ["recommendation_id"] = details?["recommendation_id"]?.DeepClone(),

@@ -63,7 +63,9 @@ internal static class ComprehensiveDataAssembler
             GROUP BY ca.platform, kv.key)
         SELECT ca.platform, count(*) AS posts, avg(ca.performance_score)::float8 AS avg_performance_score,
                max(ca.recorded_at) AS updated_at,
-               COALESCE((SELECT jsonb_object_agg(t.key, t.total) FROM totals t WHERE t.platform = ca.platform), '{}'::jsonb) AS totals
+               -- A total past the largest double saturates (issue 21 item 4): answers stay numbers a client reads as finite.
+               COALESCE((SELECT jsonb_object_agg(t.key, least(greatest(t.total, -1.7976931348623157e308), 1.7976931348623157e308))
+                         FROM totals t WHERE t.platform = ca.platform), '{}'::jsonb) AS totals
         FROM content_analytics ca WHERE ca.user_id = @UserId AND NOT {{SnapshotServes}}
         GROUP BY ca.platform ORDER BY ca.platform;
 
