@@ -4,6 +4,7 @@
 # req/s and the serving process's CPU µs per request (/proc/PID/stat), each against a separate minimal ASP.NET Core app
 # (tests/ContentPlanning.MinimalApp) answering the same bytes.
 #   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C] [--cases a,b,...]
+#   scripts/bench-http.sh --profile CASE [--duration S]   (one run of CASE under dotnet-trace: the top methods, exclusive and inclusive)
 #   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run)
 # Ports: PostgreSQL 56481, Redis 56482, API 56483, the minimal app 56484, the API with bearer tokens 56485, the second
 # node of --simulate 56493 (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_API_PORT, BENCH_MINIMAL_PORT, BENCH_BEARER_PORT,
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . scripts/servers.sh
 
-USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false ONLY=
+USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false ONLY= PROFILE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --simulate) SIMULATE=true; shift ;;
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --cases) ONLY=$2; shift 2 ;;
+    --profile) PROFILE=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -238,6 +240,23 @@ done
 DURATION=2 on_minimal warm 1 "/comprehensive"; DURATION=2 on_minimal warm 1 "/active"
 DURATION=2 on_bearer warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
 DURATION=2 run_wrk warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
+
+if [ -n "$PROFILE" ]; then
+  # Sampled thread stacks (about 100 Hz per thread) of the process serving the case, while wrk runs it once.
+  export PATH="$PATH:$HOME/.dotnet/tools"
+  command -v dotnet-trace >/dev/null 2>&1 || dotnet tool install --global dotnet-trace >/dev/null
+  case "$PROFILE" in minimal-*) pid=$MINIMAL_PID ;; bearer-*) pid=$BEARER_PID ;; *) pid=$API_PID ;; esac
+  trace=$DATA/profile-$PROFILE.nettrace
+  dotnet-trace collect -p "$pid" --profile dotnet-sampled-thread-time -o "$trace" --duration "00:00:$(printf %02d $((DURATION + 2)))" >/dev/null &
+  tracer=$!
+  sleep 1
+  run_case "$PROFILE"
+  wait "$tracer" || true
+  echo "== $PROFILE: $(col() { awk -v c="$2" '{ print $c }' "$DATA/results/$1"; }; col "$PROFILE" 1) req/s, $(awk '{ print $6 }' "$DATA/results/$PROFILE") CPU µs/request; trace $trace"
+  dotnet-trace report "$trace" topN -n 60
+  dotnet-trace report "$trace" topN -n 100 --inclusive
+  exit 0
+fi
 
 echo "== Measuring: ${#CASES[@]} cases x $ROUNDS rounds, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s each, interleaved"
 for round in $(seq 1 "$ROUNDS"); do

@@ -14,7 +14,8 @@ DATA=$ROOT/.local/test
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # chromium: the Hangfire dashboard test opens the dashboard in a real (headless) browser.
-ensure_packages chromium pgbouncer
+# nginx (Debian's nginx-light): the cluster tests run 3 nodes behind it (deploy/nginx).
+ensure_packages chromium pgbouncer nginx=nginx-light
 # python3-icalendar: the export tests read the ICS back with an iCalendar reader no one here wrote (Debian's python3).
 if ! /usr/bin/python3 -c 'import icalendar' 2>/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
