@@ -140,15 +140,21 @@ public sealed partial class DatabaseListener(
     private async Task EchoAsync(NpgsqlConnection connection, TimeSpan interval, CancellationToken stoppingToken)
     {
         var sequence = ++_sent;
-        try
+        // A request path that cannot carry the echo in time cannot vouch for the listener either.
+        using (var sending = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
         {
-            await using var pooled = await requestPool.OpenConnectionAsync(stoppingToken);
-            await pooled.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@Channel, @Payload)",
-                new { Channel = CheckChannel, Payload = $"{_instance}:{sequence}" }, cancellationToken: stoppingToken));
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            throw new DeafException($"the echo could not be sent through the request pool ({ex.Message})");
+            sending.CancelAfter(interval < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : interval);
+            try
+            {
+                await using var pooled = await requestPool.OpenConnectionAsync(sending.Token);
+                await pooled.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@Channel, @Payload)",
+                    new { Channel = CheckChannel, Payload = $"{_instance}:{sequence}" }, cancellationToken: sending.Token));
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException
+                                       || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            {
+                throw new DeafException($"the echo could not be sent through the request pool ({ex.Message})");
+            }
         }
 
         var deadline = DateTime.UtcNow + interval;
