@@ -17,11 +17,14 @@ namespace ContentPlanning.Api.Tests.Cluster;
 [NonParallelizable]
 public sealed class NginxClusterTests : DatabaseTest
 {
-    private const string AllowedOrigin = "http://127.0.0.1:45871";
-    private const string RefusedOrigin = "http://127.0.0.1:45872";
     private const int GenerationLimit = 10;
 
-    private static readonly Dictionary<string, string> NodeSettings = new()
+    // The browser's pages come from two real loopback servers (an origin the browser made up would count as public
+    // network space, and Chromium refuses its requests to loopback whatever CORS says).
+    private readonly PageServer _allowedPages = new();
+    private readonly PageServer _refusedPages = new();
+
+    private Dictionary<string, string> NodeSettings => new()
     {
         ["Auth__Mode"] = "jwt",
         ["Auth__Issuer"] = ApiFactory.Issuer,
@@ -31,7 +34,7 @@ public sealed class NginxClusterTests : DatabaseTest
         ["RateLimiting__CacheWarmPerMinute"] = "2",
         ["ForwardedHeaders__Enabled"] = "true",
         ["ForwardedHeaders__KnownProxies"] = "127.0.0.1",
-        ["Cors__AllowedOrigins"] = AllowedOrigin,
+        ["Cors__AllowedOrigins"] = _allowedPages.Origin,
         ["CalendarJobs__StreamHeartbeat"] = "00:00:01",
         ["CalendarJobs__WorkersPerNode"] = "0",
         ["Shutdown__Timeout"] = "00:00:10",
@@ -43,9 +46,14 @@ public sealed class NginxClusterTests : DatabaseTest
     public async Task StartClusterAsync() => _cluster = await NginxCluster.StartAsync(3, "3s", NodeSettings);
 
     [OneTimeTearDown]
-    public async Task StopClusterAsync() => await _cluster.DisposeAsync();
+    public async Task StopClusterAsync()
+    {
+        await _cluster.DisposeAsync();
+        _allowedPages.Dispose();
+        _refusedPages.Dispose();
+    }
 
-    private static Task<ApiProcess> StartWorkerAsync(string name, string stepDuration) =>
+    private Task<ApiProcess> StartWorkerAsync(string name, string stepDuration) =>
         ApiProcess.StartAsync(name, new Dictionary<string, string>(NodeSettings)
         {
             ["CalendarJobs__WorkersPerNode"] = "1",
@@ -240,8 +248,6 @@ public sealed class NginxClusterTests : DatabaseTest
             Args = ["--no-sandbox", "--disable-dev-shm-usage"],
         });
         var page = await browser.NewPageAsync();
-        // The pages of the two origins are served by the browser itself (nothing listens there): only their origin matters.
-        await page.RouteAsync("http://127.0.0.1:4587*/**", route => route.FulfillAsync(new() { Status = 200, ContentType = "text/html", Body = "<!doctype html><title>planner</title>" }));
         const string script = """
             async ({ api, token, session, ticket }) => {
               const result = { preflighted: null, events: [] };
@@ -273,8 +279,8 @@ public sealed class NginxClusterTests : DatabaseTest
             return JsonDocument.Parse(json).RootElement;
         }
 
-        var allowed = await RunAsync(AllowedOrigin);
-        var refused = await RunAsync(RefusedOrigin);
+        var allowed = await RunAsync(_allowedPages.Origin);
+        var refused = await RunAsync(_refusedPages.Origin);
         TestContext.Progress.WriteLine($"browser, allowed origin: {allowed}; other origin: {refused}");
         Assert.Multiple(() =>
         {
@@ -284,5 +290,58 @@ public sealed class NginxClusterTests : DatabaseTest
             Assert.That(refused.GetProperty("preflighted").GetString(), Is.EqualTo("refused"));
             Assert.That(refused.GetProperty("events").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "error" }));
         });
+    }
+
+    /// <summary>Serves one small HTML page on a loopback port: the origin of a browser test.</summary>
+    private sealed class PageServer : IDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+
+        public PageServer()
+        {
+            _listener.Start();
+            _ = ServeAsync();
+        }
+
+        public string Origin => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+        private async Task ServeAsync()
+        {
+            var page = "<!doctype html><title>planner</title>"u8.ToArray();
+            var head = System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {page.Length}\r\nConnection: close\r\n\r\n");
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var socket = await _listener.AcceptSocketAsync(_stop.Token);
+                    var buffer = new byte[8192];
+                    var read = 0;
+                    while (read < buffer.Length && !System.Text.Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+                    {
+                        var n = await socket.ReceiveAsync(buffer.AsMemory(read), _stop.Token);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        read += n;
+                    }
+
+                    await socket.SendAsync(head.Concat(page).ToArray(), _stop.Token);
+                    socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _stop.Dispose();
+        }
     }
 }

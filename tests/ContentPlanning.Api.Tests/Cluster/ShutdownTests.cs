@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using ContentPlanning.Api.Tests.Infrastructure;
+using static ContentPlanning.Api.Tests.CalendarJobs.CalendarJobTests;
+using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
 
 namespace ContentPlanning.Api.Tests.Cluster;
 
@@ -42,6 +45,44 @@ public sealed class ShutdownTests : DatabaseTest
         {
             Assert.That(live, Is.EqualTo(HttpStatusCode.OK), "alive (not restarted) while it drains");
             Assert.That(node.ExitCode, Is.Zero, node.Output);
+        });
+    }
+
+    [Test]
+    public async Task OnSigtermAWorkerHandsItsRunningJobBackAndAnotherWorkerFinishesIt()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["CalendarJobs__WorkersPerNode"] = "1",
+            ["CalendarJobs__MinimumStepDuration"] = "00:00:01",
+            ["CalendarJobs__QueuePollInterval"] = "00:00:00.500",
+            ["Shutdown__Timeout"] = "00:00:10",
+        };
+        await SeedStrategyAsync("drain-job");
+        await using var a = await ApiProcess.StartAsync("drain-worker-a", settings);
+        await using var b = await ApiProcess.StartAsync("drain-worker-b", settings);
+        using var client = a.CreateClient();
+        var sessionId = (await StartAsync(client, "drain-job")).GetProperty("session_id").GetString()!;
+        var running = await WaitForAsync(client, sessionId, j => j.GetProperty("status").GetString() == "running" && j.GetProperty("current_step").GetInt32() >= 2);
+        var (runner, other) = running.GetProperty("node").GetString() == a.NodeId ? (a, b) : (b, a);
+
+        var stopping = Stopwatch.StartNew();
+        runner.Terminate();
+        using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await runner.WaitForExitAsync(exit.Token);
+        var exited = stopping.Elapsed;
+        using var otherClient = other.CreateClient();
+        var done = await WaitForAsync(otherClient, sessionId, j => j.GetProperty("status").GetString() is "completed" or "failed", TimeSpan.FromSeconds(90));
+        TestContext.Progress.WriteLine($"worker SIGTERM mid-job (step {running.GetProperty("current_step").GetInt32()}): {runner.NodeId} exited after {exited.TotalSeconds:0.00} s; " +
+            $"the job finished on {done.GetProperty("node").GetString()} (attempt {done.GetProperty("attempt").GetInt32()})");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(runner.ExitCode, Is.Zero, runner.Output);
+            Assert.That(exited, Is.LessThan(TimeSpan.FromSeconds(10)), "within Shutdown__Timeout");
+            Assert.That(done.GetProperty("status").GetString(), Is.EqualTo("completed"), other.Output);
+            Assert.That(done.GetProperty("node").GetString(), Is.EqualTo(other.NodeId));
+            Assert.That(done.GetProperty("attempt").GetInt32(), Is.EqualTo(2), "the interrupted run counted as one attempt, the handed-back run as the next");
+            Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'drain-job'"), Is.EqualTo(1));
         });
     }
 }
