@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Features.CalendarJobs;
 using ContentPlanning.Api.Infrastructure;
 using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -7,6 +8,7 @@ using ContentPlanning.Api.Infrastructure.OpenApi;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using ContentPlanning.Caching;
+using Hangfire;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,7 +16,7 @@ builder.AddTelemetry();
 builder.Services
     .AddDatabase(builder.Configuration)
     .AddTieredCache(builder.Configuration)
-    .AddAdminKey(builder.Configuration)
+    .AddAdminAccess(builder.Configuration)
     .AddAuth(builder.Configuration)
     .AddHttpConventions()
     .AddRateLimits(builder.Configuration)
@@ -37,10 +39,13 @@ app.UseRequestBodyLimit();
 app.MapOpenApi();
 app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
 app.UseAuth();
+app.UseAntiforgery();
 app.UseRateLimiter();
 app.MapHealth();
 app.MapMetrics();
 app.MapFeatures();
+app.MapHangfireDashboard(JobsDashboard.Path, JobsDashboard.Options).RequireAuthorization(JobsDashboard.Policy);
+app.MapJobsDashboardSignIn();
 
 await app.MigrateOnStartAsync();
 await app.RunAsync();
