@@ -24,15 +24,11 @@ public static class StartCalendarJob
     /// <summary>The generate-calendar body plus an optional callback_url.</summary>
     public sealed record Command(
         string? UserId, long? StrategyId, string CalendarType, DateOnly? StartDate, string? Timezone, string? BusinessSize,
-        IReadOnlyList<string>? Platforms, int? PiecesPerDay, bool? ForceRefresh, string? CallbackUrl) : IRequest<Outcome>, IUserScoped, IOwnedResource
+        IReadOnlyList<string>? Platforms, int? PiecesPerDay, bool? ForceRefresh, string? CallbackUrl) : IRequest<Outcome>, IUserScoped
     {
         /// <summary>The Idempotency-Key header.</summary>
         [JsonIgnore]
         public string? IdempotencyKey { get; init; }
-
-        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
-
-        long? IOwnedResource.ResourceId => StrategyId;
 
         /// <summary>The request the job's runs send (stored with the job).</summary>
         public Generate.Command ToGenerate() =>
@@ -95,6 +91,7 @@ public static class StartCalendarJob
 
         private const string ActiveSql = $"SELECT {CalendarJobStore.Columns} FROM calendar_jobs WHERE user_id = @UserId AND status IN ('queued', 'running')";
 
+        // The owner check too: another user's strategy_id reads as a missing one (no separate owner lookup).
         private const string StrategyExistsSql = "SELECT EXISTS (SELECT 1 FROM content_strategies WHERE user_id = @UserId AND (@StrategyId::bigint IS NULL OR id = @StrategyId))";
 
         private const string InsertSql = $"""
