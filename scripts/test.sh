@@ -13,6 +13,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # chromium: the Hangfire dashboard test opens the dashboard in a real (headless) browser.
 ensure_packages chromium
+# python3-icalendar: the export tests read the ICS back with an iCalendar reader no one here wrote (Debian's python3).
+if ! /usr/bin/python3 -c 'import icalendar' 2>/dev/null; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-icalendar >/dev/null
+fi
 
 cleanup() {
   stop_redis "$REDIS_PORT"

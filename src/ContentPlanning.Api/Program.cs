@@ -3,6 +3,7 @@ using ContentPlanning.Api.Infrastructure;
 using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Health;
+using ContentPlanning.Api.Infrastructure.Hosting;
 using ContentPlanning.Api.Infrastructure.Http;
 using ContentPlanning.Api.Infrastructure.OpenApi;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -19,7 +20,10 @@ builder.Services
     .AddAdminAccess(builder.Configuration)
     .AddAuth(builder.Configuration)
     .AddHttpConventions()
+    .AddForwardedClients(builder.Configuration)
+    .AddBrowserOrigins(builder.Configuration)
     .AddRateLimits(builder.Configuration)
+    .AddGracefulShutdown(builder.Configuration)
     .AddHealth()
     .AddFeatures(builder.Configuration)
     .AddOpenApiContract();
@@ -31,6 +35,7 @@ if (CommandLine.IsCommand(args))
     return await CommandLine.RunAsync(app, args);
 }
 
+app.UseForwardedClients();
 app.UseServerTiming();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
@@ -38,6 +43,7 @@ app.UseRequestBodyLimit();
 
 app.MapOpenApi();
 app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
+app.UseCors();
 app.UseAuth();
 app.UseAntiforgery();
 app.UseRateLimiter();

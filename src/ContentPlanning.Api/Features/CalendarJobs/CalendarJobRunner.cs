@@ -144,6 +144,9 @@ public sealed partial class CalendarJobRunner(
     {
         Generate.Outcome.NoStrategy none => none.Detail,
         Generate.Outcome.KeyReused reused => Shared.IdempotencyKey.ReusedDetail(reused.Key),
+        Generate.Outcome.StrategyDeleted deleted => deleted.Detail,
+        Generate.Outcome.ReferenceVanished vanished => vanished.Detail,
+        Generate.Outcome.UserDataFull full => full.Detail,
         _ => outcome.ToString(),
     };
 

@@ -1,4 +1,5 @@
 using ContentPlanning.Api.Infrastructure.Background;
+using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
@@ -42,7 +43,7 @@ internal sealed class CalendarJobsModule : IServiceModule
         services.AddScoped<CalendarJobRunner>();
         services.AddScoped<WebhookDelivery>();
         services.AddSingleton<JobEventListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<JobEventListener>());
+        services.AddSingleton<IDatabaseNotificationHandler>(sp => sp.GetRequiredService<JobEventListener>());
         services.AddHostedService<HangfireSchemaInstaller>();
         services.AddHostedService<JobRetentionService>();
         services.AddHttpClient(WebhookDelivery.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => WebhookDelivery.CreateHandler(sp.GetRequiredService<IOptions<WebhookOptions>>()));
@@ -52,7 +53,9 @@ internal sealed class CalendarJobsModule : IServiceModule
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(configuration.GetConnectionString("Postgres")), storageOptions)
+            // On the direct string: Hangfire's long polling LISTENs, which a transaction pooler cannot carry.
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(sp.GetRequiredService<DatabaseConnections>().HangfireConnectionString(
+                HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
             .WithJobExpirationTimeout(jobs.Retention));
         if (jobs.WorkersPerNode > 0)
         {
@@ -69,6 +72,12 @@ internal sealed class CalendarJobsModule : IServiceModule
 
         services.AddJobsDashboard();
     }
+
+    /// <summary>Database__HangfireMaxPoolSize, or 2 per worker (its fetch and its LISTEN) plus 3 for the schedulers and heartbeat.</summary>
+    internal static int HangfirePoolSize(IConfiguration configuration, int workers) =>
+        configuration.GetSection(DatabaseOptions.Section).GetValue<int>(nameof(DatabaseOptions.HangfireMaxPoolSize)) is > 0 and var configured
+            ? configured
+            : (2 * workers) + 3;
 }
 
 /// <summary>

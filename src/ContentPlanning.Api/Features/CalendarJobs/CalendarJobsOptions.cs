@@ -38,6 +38,15 @@ public sealed class CalendarJobsOptions
 
     /// <summary>How often a worker looks for work nobody announced: retries that are due and jobs whose lease expired.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often an idle progress stream sends a comment line (CalendarJobs__StreamHeartbeat, default 15 s), so proxies
+    /// with a read timeout above it keep the stream open through a queued job or a long step.
+    /// </summary>
+    public TimeSpan StreamHeartbeat { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a stream ticket opens its job's stream (CalendarJobs__StreamTicketLifetime, default 5 minutes).</summary>
+    public TimeSpan StreamTicketLifetime { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>Settings of the completion webhooks (section <c>Webhooks</c>).</summary>
@@ -110,5 +119,7 @@ internal sealed class CalendarJobsOptionsValidator : Microsoft.Extensions.Option
         : options.MinimumStepDuration < TimeSpan.Zero ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__MinimumStepDuration must not be negative.")
         : options.CleanupInterval < TimeSpan.Zero || options.CleanupInterval > MaxCleanupInterval
             ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__CleanupInterval must be between 00:00:00 (no cleanup) and 30.00:00:00.")
+        : options.StreamHeartbeat < TimeSpan.FromMilliseconds(100) ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__StreamHeartbeat must be at least 100 ms.")
+        : options.StreamTicketLifetime < TimeSpan.FromSeconds(1) ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__StreamTicketLifetime must be at least 1 second.")
         : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }

@@ -154,11 +154,12 @@ public static class StartCalendarJob
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/calendar-generation/start", async Task<Results<Accepted<JobView>, Ok<JobView>, ProblemHttpResult>> (
-                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
                     await mediator.Send(command with { IdempotencyKey = idempotencyKey }, ct) switch
                     {
-                        Outcome.Started started => TypedResults.Accepted($"{FeatureRegistration.RoutePrefix}/calendar-generation/progress/{started.Job.SessionId}", started.Job),
-                        Outcome.Existing existing => TypedResults.Ok(existing.Job),
+                        Outcome.Started started => TypedResults.Accepted($"{FeatureRegistration.RoutePrefix}/calendar-generation/progress/{started.Job.SessionId}",
+                            started.Job with { StreamTicket = await tickets.IssueAsync(started.Job) }),
+                        Outcome.Existing existing => TypedResults.Ok(existing.Job with { StreamTicket = await tickets.IssueAsync(existing.Job) }),
                         Outcome.NoStrategy none => Problems.NotFound(none.Detail),
                         Outcome.KeyReused reused => IdempotencyKey.Reused(reused.Key),
                         var other => throw new InvalidOperationException($"Unexpected outcome {other}."),

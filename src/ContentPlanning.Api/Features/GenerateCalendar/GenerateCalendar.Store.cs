@@ -12,9 +12,12 @@ public static partial class GenerateCalendar
 {
     private const string KeyedSql = "SELECT id, request_hash, result::text FROM generated_calendars WHERE user_id = @UserId AND idempotency_key = @Key";
 
+    // Nothing is inserted when the strategy was deleted meanwhile (404); once the row is in, its foreign key holds the
+    // strategy until commit. A delete that commits between this statement's snapshot and its key check is a 409.
     private const string InsertCalendarSql = """
         INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request, idempotency_key, request_hash)
-        VALUES (@UserId, @StrategyId, @CalendarType, @StartDate, @EndDate, @Request::jsonb, @Key, @Hash)
+        SELECT @UserId, @StrategyId, @CalendarType, @StartDate, @EndDate, @Request::jsonb, @Key, @Hash
+        WHERE EXISTS (SELECT 1 FROM content_strategies WHERE id = @StrategyId)
         RETURNING id
         """;
 
@@ -64,44 +67,62 @@ public static partial class GenerateCalendar
 
         using var scope = AmbientTransaction.Begin();
         connection.EnlistTransaction(Transaction.Current);
-        if (request.IdempotencyKey is { } key)
+        try
         {
-            await IdempotencyKey.LockAsync(connection, "generate-calendar", request.UserId!, key, cancellationToken);
-            if (await FindKeyedAsync(connection, request.UserId!, key, hash, cancellationToken) is { } stored)
+            if (request.IdempotencyKey is { } key)
             {
-                return stored;
+                await IdempotencyKey.LockAsync(connection, "generate-calendar", request.UserId!, key, cancellationToken);
+                if (await FindKeyedAsync(connection, request.UserId!, key, hash, cancellationToken) is { } stored)
+                {
+                    return stored;
+                }
             }
+
+            if (await connection.ExecuteScalarAsync<long?>(new CommandDefinition(InsertCalendarSql, new
+                {
+                    request.UserId,
+                    draft.StrategyId,
+                    draft.CalendarType,
+                    draft.StartDate,
+                    draft.EndDate,
+                    Request = requestJson,
+                    Key = request.IdempotencyKey,
+                    Hash = hash,
+                }, cancellationToken: cancellationToken)) is not { } id)
+            {
+                return new Outcome.StrategyDeleted($"Content strategy {draft.StrategyId} was deleted while its calendar was generated; nothing was stored.");
+            }
+
+            var eventIds = (await connection.QueryAsync<(long Id, int PieceIndex)>(new CommandDefinition(InsertEventsSql,
+                    new { draft.StrategyId, CalendarId = id, Events = eventsJson }, cancellationToken: cancellationToken)))
+                .ToDictionary(x => x.PieceIndex, x => x.Id);
+
+            var calendar = draft with
+            {
+                Id = id,
+                DailySchedule = plan.Pieces.Select(p => new ScheduledPiece(eventIds[p.Index], p.Date, p.DayName, p.WeekNumber, p.WeeklyTheme, p.Pillar,
+                    p.Platform, p.ContentType, p.Title, p.Description, p.KeyMessage, p.CallToAction, p.PostingTime, p.Keywords, p.RecommendationId, "scheduled")).ToList(),
+            };
+            await connection.ExecuteAsync(new CommandDefinition(StoreResultSql, new { Id = id, Result = JsonSerializer.Serialize(calendar, options) },
+                cancellationToken: cancellationToken));
+            if (observer is not null)
+            {
+                await observer.StoringAsync(connection, id, cancellationToken);
+            }
+
+            scope.Complete();
+            scope.Dispose(); // The commit, inside the try: the user's byte bound is checked by a trigger at commit.
+            return new Outcome.Created(id, JsonSerializer.SerializeToNode(calendar, options)!);
         }
-
-        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(InsertCalendarSql, new
+        catch (PostgresException ex) when (References.IsForeignKeyViolation(ex))
         {
-            request.UserId,
-            draft.StrategyId,
-            draft.CalendarType,
-            draft.StartDate,
-            draft.EndDate,
-            Request = requestJson,
-            Key = request.IdempotencyKey,
-            Hash = hash,
-        }, cancellationToken: cancellationToken));
-        var eventIds = (await connection.QueryAsync<(long Id, int PieceIndex)>(new CommandDefinition(InsertEventsSql,
-                new { draft.StrategyId, CalendarId = id, Events = eventsJson }, cancellationToken: cancellationToken)))
-            .ToDictionary(x => x.PieceIndex, x => x.Id);
-
-        var calendar = draft with
-        {
-            Id = id,
-            DailySchedule = plan.Pieces.Select(p => new ScheduledPiece(eventIds[p.Index], p.Date, p.DayName, p.WeekNumber, p.WeeklyTheme, p.Pillar,
-                p.Platform, p.ContentType, p.Title, p.Description, p.KeyMessage, p.CallToAction, p.PostingTime, p.Keywords, p.RecommendationId, "scheduled")).ToList(),
-        };
-        await connection.ExecuteAsync(new CommandDefinition(StoreResultSql, new { Id = id, Result = JsonSerializer.Serialize(calendar, options) },
-            cancellationToken: cancellationToken));
-        if (observer is not null)
-        {
-            await observer.StoringAsync(connection, id, cancellationToken);
+            return new Outcome.ReferenceVanished("A referenced strategy or calendar event was deleted while this write ran; nothing was written.");
         }
-
-        scope.Complete();
-        return new Outcome.Created(id, JsonSerializer.SerializeToNode(calendar, options)!);
+        catch (PostgresException ex) when (ex.SqlState == "CP413")
+        {
+            // The user's data is at its bound (migration 0012): another attempt would be refused the same way.
+            return new Outcome.UserDataFull(
+                $"This calendar's events would take the user's stored data past {ex.Hint} bytes (Database__MaxUserSourceBytes); delete or shrink some first.");
+        }
     }
 }

@@ -57,6 +57,15 @@ public static partial class GenerateCalendar
 
         /// <summary>The Idempotency-Key was used with another request: 422.</summary>
         public sealed record KeyReused(string Key) : Outcome;
+
+        /// <summary>The strategy was deleted while the calendar was generated; nothing was stored: 404.</summary>
+        public sealed record StrategyDeleted(string Detail) : Outcome;
+
+        /// <summary>A referenced row vanished while the calendar was stored; nothing was stored: 409.</summary>
+        public sealed record ReferenceVanished(string Detail) : Outcome;
+
+        /// <summary>The calendar's events would take the user's data past its bound: 413.</summary>
+        public sealed record UserDataFull(string Detail) : Outcome;
     }
 
     public sealed record StepResult(int StepNumber, string StepName, string Phase, string Status, double DurationMs, double QualityScore, bool ValidationPassed, IReadOnlyList<string> Insights);
@@ -193,6 +202,9 @@ public static partial class GenerateCalendar
                         Outcome.Replayed replayed => TypedResults.Ok(replayed.Calendar),
                         Outcome.NoStrategy none => Problems.NotFound(none.Detail),
                         Outcome.KeyReused reused => IdempotencyKey.Reused(reused.Key),
+                        Outcome.StrategyDeleted deleted => Problems.NotFound(deleted.Detail),
+                        Outcome.ReferenceVanished vanished => Problems.Conflict(vanished.Detail),
+                        Outcome.UserDataFull full => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "User data limit exceeded", detail: full.Detail),
                         var other => throw new InvalidOperationException($"Unexpected outcome {other}."),
                     })
                 .WithTags("Calendars")
@@ -202,6 +214,8 @@ public static partial class GenerateCalendar
                 .Produces<Calendar>(StatusCodes.Status201Created)
                 .Produces<Calendar>(StatusCodes.Status200OK)
                 .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
                 .ProducesValidationProblem();
     }

@@ -17,6 +17,8 @@ public static class FeatureRegistration
     {
         services.AddScoped<IMediator>(sp => new Mediator(sp.GetService));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
+        // Outside ownership and validation: a dead pooled connection fails the owner lookup as readily as the handler.
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(BrokenConnectionRetryBehavior<,>));
         // Ownership before validation: it fills in an end user's own user_id where the request left it out.
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(OwnershipBehavior<,>));
         services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
