@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Features.CalendarJobs;
 using ContentPlanning.Api.Infrastructure;
 using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -8,6 +9,7 @@ using ContentPlanning.Api.Infrastructure.OpenApi;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using ContentPlanning.Caching;
+using Hangfire;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,7 +17,7 @@ builder.AddTelemetry();
 builder.Services
     .AddDatabase(builder.Configuration)
     .AddTieredCache(builder.Configuration)
-    .AddAdminKey(builder.Configuration)
+    .AddAdminAccess(builder.Configuration)
     .AddAuth(builder.Configuration)
     .AddHttpConventions()
     .AddForwardedClients(builder.Configuration)
@@ -44,10 +46,13 @@ app.MapOpenApi();
 app.UseWhen(c => c.Request.Path.StartsWithSegments("/swagger"), ui => ui.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1")));
 app.UseCors();
 app.UseAuth();
+app.UseAntiforgery();
 app.UseRateLimiter();
 app.MapHealth();
 app.MapMetrics();
 app.MapFeatures();
+app.MapHangfireDashboard(JobsDashboard.Path, JobsDashboard.Options).RequireAuthorization(JobsDashboard.Policy);
+app.MapJobsDashboardSignIn();
 
 await app.MigrateOnStartAsync();
 await app.RunAsync();

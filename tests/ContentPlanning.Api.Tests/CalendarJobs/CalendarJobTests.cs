@@ -268,6 +268,24 @@ public sealed class CalendarJobTests : DatabaseTest
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'job-old'"), Is.EqualTo(1));
     }
 
+    [Test]
+    public async Task ACleanupIntervalOfZeroSwitchesTheCleanupOffAndANegativeOneIsRefusedByName()
+    {
+        // Zero means "no cleanup", as CacheAdmin__CleanupInterval: the node starts, runs jobs and keeps finished ones.
+        await SeedStrategyAsync("job-keep");
+        await using (var node = new ApiFactory("job-node-a", Workers(more: [("CalendarJobs:Retention", "00:00:00.001"), ("CalendarJobs:CleanupInterval", "00:00:00")])))
+        {
+            using var client = node.CreateClient();
+            var sessionId = (await StartAsync(client, "job-keep")).GetProperty("session_id").GetString()!;
+            await WaitForAsync(client, sessionId, j => j.GetProperty("status").GetString() == "completed");
+            Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_jobs"), Is.EqualTo(1));
+        }
+
+        await using var bad = new ApiFactory("job-node-bad", Workers(more: ("CalendarJobs:CleanupInterval", "-00:00:01")));
+        var error = Assert.Catch(() => bad.CreateClient().Dispose());
+        Assert.That(error!.ToString(), Does.Contain("CalendarJobs__CleanupInterval"));
+    }
+
     internal sealed record ServerEvent(string Type, string Data);
 
     /// <summary>Reads a progress stream to its end (bounded), as a browser's EventSource would.</summary>

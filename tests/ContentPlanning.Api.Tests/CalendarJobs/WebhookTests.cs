@@ -105,6 +105,33 @@ public sealed class WebhookTests : DatabaseTest
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_jobs"), Is.Zero);
     }
 
+    [Test]
+    public async Task AReceiverStreamingAHugeBodyIsNotReadAndTheAttemptEndsAtItsStatus()
+    {
+        await SeedStrategyAsync("hook-huge");
+        await using var receiver = await Receiver.StartAsync(200);
+        receiver.StreamHugeBody = true;
+        var settings = Settings(maxAttempts: "1");
+        settings["Webhooks:Timeout"] = "00:00:05";
+        await using var node = new ApiFactory("hook-node", settings);
+        using var client = node.CreateClient();
+        var sessionId = (await StartAsync(client, "hook-huge", extra: $$""", "callback_url": "{{receiver.Url}}" """)).GetProperty("session_id").GetString()!;
+
+        // The receiver answers 200 with Content-Length 1.8 GB and sends 1 MiB every 50 ms (90 s in all): an attempt that
+        // read the body would hit Webhooks__Timeout (5 s) and end failed, not delivered.
+        var job = await WaitForAsync(client, sessionId, j => j.GetProperty("webhook").ValueKind == JsonValueKind.Object
+            && j.GetProperty("webhook").GetProperty("status").GetString() != "pending");
+        Assert.That(await Task.WhenAny(receiver.BodyAbandoned.Task, Task.Delay(TimeSpan.FromSeconds(60))), Is.SameAs(receiver.BodyAbandoned.Task),
+            "the node closes the connection instead of reading the body");
+        Assert.Multiple(() =>
+        {
+            Assert.That(job.GetProperty("webhook").GetProperty("status").GetString(), Is.EqualTo("delivered"));
+            Assert.That(job.GetProperty("webhook").GetProperty("last_status_code").GetInt32(), Is.EqualTo(200));
+            // What the receiver got out before the node hung up: socket buffers at most, far from the announced 1.8 GB.
+            Assert.That(receiver.BodyBytesSent, Is.LessThan(64L << 20));
+        });
+    }
+
     [TestCase("127.0.0.1", true)]
     [TestCase("10.20.30.40", true)]
     [TestCase("172.16.0.1", true)]
@@ -141,6 +168,16 @@ public sealed class WebhookTests : DatabaseTest
 
         public string Url => _app.Urls.First() + "/hooks";
 
+        /// <summary>Answer with a huge body sent slowly (a hostile receiver) instead of an empty one.</summary>
+        public bool StreamHugeBody { get; set; }
+
+        private long _bodyBytesSent;
+
+        public long BodyBytesSent => Interlocked.Read(ref _bodyBytesSent);
+
+        /// <summary>Set when the caller stopped taking the huge body (closed the connection).</summary>
+        public TaskCompletionSource BodyAbandoned { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public static async Task<Receiver> StartAsync(params int[] statuses)
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -152,10 +189,39 @@ public sealed class WebhookTests : DatabaseTest
                 using var reader = new StreamReader(http.Request.Body);
                 receiver.Calls.Enqueue(new Call(http.Request.Headers["webhook-id"].ToString(), http.Request.Headers["webhook-timestamp"].ToString(),
                     http.Request.Headers["webhook-signature"].ToString(), await reader.ReadToEndAsync()));
-                return Results.StatusCode(statuses[Math.Min(receiver.Calls.Count, statuses.Length) - 1]);
+                var status = statuses[Math.Min(receiver.Calls.Count, statuses.Length) - 1];
+                if (receiver.StreamHugeBody)
+                {
+                    await receiver.SendHugeBodyAsync(http, status);
+                    return Results.Empty;
+                }
+
+                return Results.StatusCode(status);
             });
             await app.StartAsync();
             return receiver;
+        }
+
+        private async Task SendHugeBodyAsync(HttpContext http, int status)
+        {
+            http.Response.StatusCode = status;
+            http.Response.ContentLength = 1_887_436_800;
+            var chunk = new byte[1 << 20];
+            try
+            {
+                while (!http.RequestAborted.IsCancellationRequested)
+                {
+                    await http.Response.Body.WriteAsync(chunk, http.RequestAborted);
+                    Interlocked.Add(ref _bodyBytesSent, chunk.Length);
+                    await Task.Delay(50, http.RequestAborted);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+            }
+
+            BodyAbandoned.TrySetResult();
+            http.Abort();
         }
 
         public async ValueTask DisposeAsync() => await _app.DisposeAsync();

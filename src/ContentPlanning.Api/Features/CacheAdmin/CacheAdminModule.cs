@@ -11,7 +11,7 @@ internal sealed class CacheAdminModule : ICarterModule, IServiceModule
 
     public void AddRoutes(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/calendar-generation/cache").WithTags(Tag).RequireAdminKey();
+        var group = app.MapGroup("/calendar-generation/cache").WithTags(Tag).RequireAdmin();
         CacheStats.Map(group);
         InvalidateUserCache.Map(group);
         CleanupSnapshots.Map(group);

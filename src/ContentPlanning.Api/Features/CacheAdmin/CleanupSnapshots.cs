@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Infrastructure.Background;
 using ContentPlanning.Api.Infrastructure.Features;
 using Dapper;
 using MediatR;
@@ -24,7 +25,7 @@ public static class CleanupSnapshots
             .WithSummary("Delete expired comprehensive-data snapshot rows");
 }
 
-/// <summary>Deletes expired rows in batches under an advisory lock, so only one node cleans at a time.</summary>
+/// <summary>Deletes expired rows in batches, on one node at a time (a transaction-level advisory lock).</summary>
 internal sealed class SnapshotCleaner(NpgsqlDataSource dataSource, IOptions<CacheAdminOptions> options)
 {
     private const long LockKey = 0x43505F434C4E; // "CP_CLN"
@@ -35,73 +36,37 @@ internal sealed class SnapshotCleaner(NpgsqlDataSource dataSource, IOptions<Cach
         """;
 
     /// <summary>Rows deleted, or null when another node holds the lock and <paramref name="waitForOtherNodes"/> is false.</summary>
-    public async Task<int?> CleanAsync(bool waitForOtherNodes, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (waitForOtherNodes)
-        {
-            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@LockKey)", new { LockKey }, cancellationToken: cancellationToken));
-        }
-        else if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@LockKey)", new { LockKey }, cancellationToken: cancellationToken)))
-        {
-            return null;
-        }
-
-        try
+    public Task<int?> CleanAsync(bool waitForOtherNodes, CancellationToken cancellationToken) =>
+        OneNodeAtATime.RunAsync<int?>(dataSource, LockKey, waitForOtherNodes, async (connection, transaction) =>
         {
             var total = 0;
             int deleted;
             do
             {
-                deleted = await connection.ExecuteAsync(new CommandDefinition(DeleteBatchSql, new { BatchSize = options.Value.CleanupBatchSize }, cancellationToken: cancellationToken));
+                deleted = await connection.ExecuteAsync(new CommandDefinition(DeleteBatchSql, new { BatchSize = options.Value.CleanupBatchSize }, transaction,
+                    cancellationToken: cancellationToken));
                 total += deleted;
             }
             while (deleted == options.Value.CleanupBatchSize);
 
             return total;
-        }
-        finally
-        {
-            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@LockKey)", new { LockKey }, cancellationToken: CancellationToken.None));
-        }
-    }
+        }, cancellationToken);
 }
 
-internal sealed partial class SnapshotCleanupService(SnapshotCleaner cleaner, IOptions<CacheAdminOptions> options, ILogger<SnapshotCleanupService> logger) : BackgroundService
+/// <summary>Deletes expired snapshot rows every CacheAdmin__CleanupInterval (zero: never).</summary>
+internal sealed partial class SnapshotCleanupService(SnapshotCleaner cleaner, IOptions<CacheAdminOptions> options, ILogger<SnapshotCleanupService> logger)
+    : PeriodicWork(logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (options.Value.CleanupInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
+    protected override TimeSpan Interval => options.Value.CleanupInterval;
 
-        using var timer = new PeriodicTimer(options.Value.CleanupInterval);
-        try
+    protected override async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (await cleaner.CleanAsync(waitForOtherNodes: false, cancellationToken) is { } deleted)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    if (await cleaner.CleanAsync(waitForOtherNodes: false, stoppingToken) is { } deleted)
-                    {
-                        LogCleaned(logger, deleted);
-                    }
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-                {
-                    LogFailed(logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            LogCleaned(logger, deleted);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot cleanup deleted {Deleted} expired rows")]
     private static partial void LogCleaned(ILogger logger, int deleted);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot cleanup failed; it runs again at the next interval")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

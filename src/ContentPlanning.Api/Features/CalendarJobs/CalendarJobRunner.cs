@@ -49,8 +49,10 @@ public sealed partial class CalendarJobRunner(
     /// <summary>Thrown by the observer: the job was cancelled, or another attempt owns it now. Nothing is stored.</summary>
     private sealed class RunStoppedException() : Exception("The job was cancelled or taken over by another attempt.");
 
+    /// <summary>The wait before the retry after a failed run: 1, 2, 4, 8 ... seconds, at most a minute.</summary>
+    internal static TimeSpan RetryDelay(long retry) => TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(retry - 1, 6))));
+
     [Queue(HangfireQueue.RunQueue)]
-    [AutomaticRetry(Attempts = 10, DelaysInSeconds = [1, 2, 4, 8, 15, 30, 60, 60, 60, 60], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -83,21 +85,26 @@ public sealed partial class CalendarJobRunner(
             tags: [new("calendar.job.session_id", sessionId.ToString()), new("calendar.job.attempt", claim.Attempt)],
             links: ActivityContext.TryParse(claim.Traceparent, null, out var started) ? [new ActivityLink(started)] : null);
         var watch = Stopwatch.StartNew();
-        var command = JsonSerializer.Deserialize<Generate.Command>(claim.Request, json.Value.SerializerOptions)!
-            with
-        { Observer = new Observer(dataSource, store, time, json.Value.SerializerOptions, sessionId, claim.Attempt, settings.MinimumStepDuration) };
+        var command = JsonSerializer.Deserialize<Generate.Command>(claim.Request, json.Value.SerializerOptions)!;
+        var observer = new Observer(dataSource, store, time, json.Value.SerializerOptions, sessionId, claim.Attempt, settings.MinimumStepDuration);
         try
         {
-            var outcome = await mediator.Send(command, cancellationToken);
-            if (outcome.Problem is { } problem)
+            switch (await mediator.Send(new Generate.RunForJob(command, observer), cancellationToken))
             {
-                // The data says no (no strategy any more, ...): another attempt would answer the same.
-                await store.FinishAsync(sessionId, JobStatus.Failed, problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title, claim.Attempt, CancellationToken.None);
-                Finish(activity, watch, "failed");
-                return;
+                case Generate.Outcome.Created:
+                    Finish(activity, watch, "completed");
+                    break;
+                case Generate.Outcome.Replayed replayed:
+                    // The start's Idempotency-Key already names a stored calendar: the job ends with it.
+                    await store.FinishAsync(sessionId, JobStatus.Completed, error: null, claim.Attempt, CancellationToken.None, replayed.Id);
+                    Finish(activity, watch, "completed");
+                    break;
+                case var refused:
+                    // The data says no (no strategy any more, ...): another attempt would answer the same.
+                    await store.FinishAsync(sessionId, JobStatus.Failed, Describe(refused), claim.Attempt, CancellationToken.None);
+                    Finish(activity, watch, "failed");
+                    break;
             }
-
-            Finish(activity, watch, "completed");
         }
         catch (RunStoppedException)
         {
@@ -129,9 +136,19 @@ public sealed partial class CalendarJobRunner(
             LogRetrying(logger, sessionId, claim.Attempt, ex);
             await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
             await connection.ExecuteAsync(RecordErrorSql, new { Id = sessionId, claim.Attempt, Error = error });
-            throw; // Hangfire's automatic retry runs it again after a delay.
+            throw; // Hangfire's automatic retry runs it again after RetryDelay (RetryBudgets).
         }
     }
+
+    private static string Describe(Generate.Outcome outcome) => outcome switch
+    {
+        Generate.Outcome.NoStrategy none => none.Detail,
+        Generate.Outcome.KeyReused reused => Shared.IdempotencyKey.ReusedDetail(reused.Key),
+        Generate.Outcome.StrategyDeleted deleted => deleted.Detail,
+        Generate.Outcome.ReferenceVanished vanished => vanished.Detail,
+        Generate.Outcome.UserDataFull full => full.Detail,
+        _ => outcome.ToString(),
+    };
 
     private static void Finish(Activity? activity, Stopwatch watch, string outcome)
     {
@@ -142,7 +159,7 @@ public sealed partial class CalendarJobRunner(
     /// <summary>Records each step (and paces it when asked), and completes the job in the calendar's transaction.</summary>
     private sealed class Observer(
         NpgsqlDataSource dataSource, CalendarJobStore store, TimeProvider time, JsonSerializerOptions jsonOptions, Guid sessionId, int attempt, TimeSpan minimumStep)
-        : Generate.IGenerationObserver
+        : IGenerationObserver
     {
         private long _stepStarted = time.GetTimestamp();
 

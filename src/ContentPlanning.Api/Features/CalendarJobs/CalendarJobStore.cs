@@ -91,12 +91,12 @@ public sealed class CalendarJobStore(NpgsqlDataSource dataSource, HangfireQueue 
     }
 
     /// <summary>Moves a job to a final state in its own transaction; null when it already was final (or another attempt runs it).</summary>
-    public async Task<JobRow?> FinishAsync(Guid sessionId, string status, string? error, int? attempt, CancellationToken cancellationToken)
+    public async Task<JobRow?> FinishAsync(Guid sessionId, string status, string? error, int? attempt, CancellationToken cancellationToken, long? calendarId = null)
     {
         using var scope = AmbientTransaction.Begin();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         connection.EnlistTransaction(Transaction.Current);
-        var row = await FinishAsync(connection, sessionId, status, calendarId: null, error, attempt, cancellationToken);
+        var row = await FinishAsync(connection, sessionId, status, calendarId, error, attempt, cancellationToken);
         scope.Complete();
         return row;
     }
@@ -144,9 +144,6 @@ public sealed class HangfireQueue(PostgreSqlStorageOptions storageOptions)
 
     public string EnqueueWebhook(NpgsqlConnection enlisted, Guid sessionId) =>
         Client(enlisted).Create(Job.FromExpression<WebhookDelivery>(d => d.DeliverAsync(sessionId, CancellationToken.None)), new EnqueuedState(WebhookQueue));
-
-    public string ScheduleWebhook(NpgsqlConnection enlisted, Guid sessionId, TimeSpan delay) =>
-        Client(enlisted).Create(Job.FromExpression<WebhookDelivery>(d => d.DeliverAsync(sessionId, CancellationToken.None)), new ScheduledState(delay));
 
     private BackgroundJobClient Client(NpgsqlConnection enlisted) =>
         new(new PostgreSqlStorage(new ExistingNpgsqlConnectionFactory(enlisted, _enlisting), _enlisting));

@@ -1,8 +1,10 @@
+using ContentPlanning.Api.Infrastructure.Background;
 using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -53,7 +55,8 @@ internal sealed class CalendarJobsModule : IServiceModule
             .UseRecommendedSerializerSettings()
             // On the direct string: Hangfire's long polling LISTENs, which a transaction pooler cannot carry.
             .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(sp.GetRequiredService<DatabaseConnections>().HangfireConnectionString(
-                HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions));
+                HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
+            .WithJobExpirationTimeout(jobs.Retention));
         if (jobs.WorkersPerNode > 0)
         {
             services.AddHangfireServer((sp, server) =>
@@ -64,10 +67,12 @@ internal sealed class CalendarJobsModule : IServiceModule
                 // Due retries and recurring jobs are looked for as often as lease-expired ones: each look takes and releases
                 // Hangfire's lock row (three transactions), the bulk of an idle node's database traffic.
                 server.SchedulePollingInterval = jobs.QueuePollInterval;
+                server.FilterProvider = new JobFilterProviderCollection(JobFilterProviders.Providers,
+                    new RetryBudgets(sp.GetRequiredService<IOptions<CalendarJobsOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value));
             });
         }
 
-        services.AddTransient<IStartupFilter, HangfireDashboard.StartupFilter>();
+        services.AddJobsDashboard();
     }
 
     /// <summary>Database__HangfireMaxPoolSize, or 2 per worker (its fetch and its LISTEN) plus 3 for the schedulers and heartbeat.</summary>
@@ -75,6 +80,30 @@ internal sealed class CalendarJobsModule : IServiceModule
         configuration.GetSection(DatabaseOptions.Section).GetValue<int>(nameof(DatabaseOptions.HangfireMaxPoolSize)) is > 0 and var configured
             ? configured
             : (2 * workers) + 3;
+}
+
+/// <summary>
+/// One retry budget per job and one per webhook delivery, both Hangfire's own automatic retry with the delays our
+/// settings give. The budget is counted on our row (a job's attempt, which takeovers count too; a delivery's recorded
+/// attempts), which ends the job or delivery as failed when it is spent; Hangfire gets the same number, so it only
+/// schedules the retries in between.
+/// </summary>
+internal sealed class RetryBudgets(CalendarJobsOptions jobs, WebhookOptions webhooks) : IJobFilterProvider
+{
+    private readonly JobFilter[] _run = [Retry(jobs.MaxAttempts, attempt => CalendarJobRunner.RetryDelay(attempt))];
+
+    private readonly JobFilter[] _delivery = [Retry(webhooks.MaxAttempts, attempt => WebhookDelivery.RetryDelay(attempt, webhooks))];
+
+    public IEnumerable<JobFilter> GetFilters(Job job) =>
+        job?.Type == typeof(CalendarJobRunner) ? _run : job?.Type == typeof(WebhookDelivery) ? _delivery : [];
+
+    // Method scope: it wins over the global default retry (10 attempts) Hangfire registers for every job.
+    private static JobFilter Retry(int attempts, Func<long, TimeSpan> delay) => new(new AutomaticRetryAttribute
+    {
+        Attempts = attempts,
+        DelayInSecondsByAttemptFunc = attempt => (int)Math.Ceiling(delay(attempt).TotalSeconds),
+        OnAttemptsExceeded = AttemptsExceededAction.Fail,
+    }, JobFilterScope.Method, order: null);
 }
 
 /// <summary>
@@ -128,54 +157,24 @@ internal sealed partial class HangfireSchemaInstaller(IServiceProvider services,
     private static partial void LogUnavailable(ILogger logger, string detail);
 }
 
-/// <summary>Deletes finished jobs older than CalendarJobs__Retention, on one node at a time (advisory lock).</summary>
-internal sealed partial class JobRetentionService(NpgsqlDataSource dataSource, IOptions<CalendarJobsOptions> options, ILogger<JobRetentionService> logger) : BackgroundService
+/// <summary>
+/// Deletes our job rows finished longer than CalendarJobs__Retention ago, every CalendarJobs__CleanupInterval (zero:
+/// never), on one node at a time. Hangfire expires its own work items after the same retention (JobExpirationTimeout).
+/// </summary>
+internal sealed class JobRetentionService(NpgsqlDataSource dataSource, IOptions<CalendarJobsOptions> options, ILogger<JobRetentionService> logger)
+    : PeriodicWork(logger)
 {
     private const long LockKey = 0x43505F4A4F42; // "CP_JOB"
 
     private const string DeleteSql = "DELETE FROM calendar_jobs WHERE finished_at < now() - @Retention";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.CleanupInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await CleanAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-                {
-                    LogFailed(logger, ex.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => options.Value.CleanupInterval;
+
+    protected override Task RunAsync(CancellationToken cancellationToken) => CleanAsync(cancellationToken);
 
     /// <summary>Jobs deleted, or null when another node is cleaning.</summary>
-    internal async Task<int?> CleanAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@LockKey)", new { LockKey }, cancellationToken: cancellationToken)))
-        {
-            return null;
-        }
-
-        try
-        {
-            return await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { options.Value.Retention }, cancellationToken: cancellationToken));
-        }
-        finally
-        {
-            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@LockKey)", new { LockKey }, cancellationToken: CancellationToken.None));
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting finished calendar jobs failed: {Detail}")]
-    private static partial void LogFailed(ILogger logger, string detail);
+    internal Task<int?> CleanAsync(CancellationToken cancellationToken) =>
+        OneNodeAtATime.RunAsync<int?>(dataSource, LockKey, wait: false, async (connection, transaction) =>
+            await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { options.Value.Retention }, transaction, cancellationToken: cancellationToken)),
+            cancellationToken);
 }

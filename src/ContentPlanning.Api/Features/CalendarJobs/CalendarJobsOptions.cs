@@ -17,14 +17,17 @@ public sealed class CalendarJobsOptions
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Runs of one job, takeovers and retries after errors together (CalendarJobs__MaxAttempts); then it fails.</summary>
+    /// <summary>
+    /// The job's one retry budget (CalendarJobs__MaxAttempts): runs of one job, takeovers and retries after errors
+    /// together; then it fails. Hangfire's automatic retry schedules the retries in between (see RetryBudgets).
+    /// </summary>
     [Range(1, 20)]
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>How long finished jobs are kept (CalendarJobs__Retention).</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>How often one node deletes finished jobs past their retention (CalendarJobs__CleanupInterval).</summary>
+    /// <summary>How often one node deletes finished jobs past their retention (CalendarJobs__CleanupInterval); zero: never.</summary>
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
@@ -63,7 +66,7 @@ public sealed class WebhookOptions
     /// <summary>Deliver to loopback, private, link-local and metadata addresses (Webhooks__AllowPrivateNetworks; local testing only).</summary>
     public bool AllowPrivateNetworks { get; set; }
 
-    /// <summary>Delivery attempts before the webhook is marked failed (Webhooks__MaxAttempts).</summary>
+    /// <summary>The delivery's one retry budget (Webhooks__MaxAttempts): attempts before the webhook is marked failed.</summary>
     [Range(1, 50)]
     public int MaxAttempts { get; set; } = 8;
 
@@ -106,11 +109,16 @@ internal sealed class CalendarJobsOptionsValidator : Microsoft.Extensions.Option
             : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
     }
 
+    // A timer's longest period is about 49 days; a month is the most that makes sense for a cleanup.
+    private static readonly TimeSpan MaxCleanupInterval = TimeSpan.FromDays(30);
+
     public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, CalendarJobsOptions options) =>
         options.LeaseDuration < TimeSpan.FromSeconds(2) ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__LeaseDuration must be at least 2 seconds.")
         : options.Retention <= TimeSpan.Zero ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__Retention must be positive.")
         : options.QueuePollInterval <= TimeSpan.Zero ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__QueuePollInterval must be positive.")
         : options.MinimumStepDuration < TimeSpan.Zero ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__MinimumStepDuration must not be negative.")
+        : options.CleanupInterval < TimeSpan.Zero || options.CleanupInterval > MaxCleanupInterval
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__CleanupInterval must be between 00:00:00 (no cleanup) and 30.00:00:00.")
         : options.StreamHeartbeat < TimeSpan.FromMilliseconds(100) ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__StreamHeartbeat must be at least 100 ms.")
         : options.StreamTicketLifetime < TimeSpan.FromSeconds(1) ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__StreamTicketLifetime must be at least 1 second.")
         : Microsoft.Extensions.Options.ValidateOptionsResult.Success;

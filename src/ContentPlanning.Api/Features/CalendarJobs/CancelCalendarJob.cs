@@ -18,7 +18,18 @@ public static class CancelCalendarJob
         public string? UserId { get; set; }
     }
 
-    public sealed record Outcome(JobView? Job, ProblemHttpResult? Problem);
+    /// <summary>What a cancel ended with; the endpoint turns it into its answer.</summary>
+    public abstract record Outcome
+    {
+        /// <summary>The job, now cancelled (200).</summary>
+        public sealed record Cancelled(JobView Job) : Outcome;
+
+        /// <summary>No such job of this user (404).</summary>
+        public sealed record NotFound : Outcome;
+
+        /// <summary>The job had already ended (409).</summary>
+        public sealed record AlreadyEnded(string Status) : Outcome;
+    }
 
     internal sealed class Validator : AbstractValidator<Command>
     {
@@ -33,16 +44,16 @@ public static class CancelCalendarJob
             var id = Guid.Parse(request.SessionId);
             if (await store.FindAsync(id, request.UserId, cancellationToken) is null)
             {
-                return new Outcome(null, CalendarJobProgress.NotFound(request.SessionId));
+                return new Outcome.NotFound();
             }
 
             if (await store.FinishAsync(id, JobStatus.Cancelled, error: null, attempt: null, cancellationToken) is { } cancelled)
             {
-                return new Outcome(cancelled.ToView(), null);
+                return new Outcome.Cancelled(cancelled.ToView());
             }
 
             var current = await store.FindAsync(id, request.UserId, cancellationToken);
-            return new Outcome(null, Problems.Conflict($"Calendar generation job {request.SessionId} is already {current?.Status ?? "gone"}; only a queued or running job can be cancelled."));
+            return new Outcome.AlreadyEnded(current?.Status ?? "gone");
         }
     }
 
@@ -53,8 +64,10 @@ public static class CancelCalendarJob
                         [Microsoft.AspNetCore.Mvc.FromRoute(Name = "session_id")] string sessionId, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Command(sessionId), ct) switch
                     {
-                        { Problem: { } problem } => problem,
-                        var cancelled => TypedResults.Ok(cancelled.Job!),
+                        Outcome.Cancelled cancelled => TypedResults.Ok(cancelled.Job),
+                        Outcome.AlreadyEnded ended => Problems.Conflict(
+                            $"Calendar generation job {sessionId} is already {ended.Status}; only a queued or running job can be cancelled."),
+                        _ => CalendarJobProgress.NotFound(sessionId),
                     })
                 .WithTags("Calendar jobs")
                 .WithSummary("Cancel a queued or running job: it stops before its next step with nothing stored (409 when it already ended)")

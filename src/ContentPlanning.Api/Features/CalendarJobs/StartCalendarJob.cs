@@ -24,23 +24,32 @@ public static class StartCalendarJob
     /// <summary>The generate-calendar body plus an optional callback_url.</summary>
     public sealed record Command(
         string? UserId, long? StrategyId, string CalendarType, DateOnly? StartDate, string? Timezone, string? BusinessSize,
-        IReadOnlyList<string>? Platforms, int? PiecesPerDay, bool? ForceRefresh, string? CallbackUrl) : IRequest<Outcome>, IUserScoped, IOwnedResource
+        IReadOnlyList<string>? Platforms, int? PiecesPerDay, bool? ForceRefresh, string? CallbackUrl) : IRequest<Outcome>, IUserScoped
     {
         /// <summary>The Idempotency-Key header.</summary>
         [JsonIgnore]
         public string? IdempotencyKey { get; init; }
-
-        OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
-
-        long? IOwnedResource.ResourceId => StrategyId;
 
         /// <summary>The request the job's runs send (stored with the job).</summary>
         public Generate.Command ToGenerate() =>
             new(UserId, StrategyId, CalendarType, StartDate, Timezone, BusinessSize, Platforms, PiecesPerDay, ForceRefresh) { IdempotencyKey = IdempotencyKey };
     }
 
-    /// <summary>A new job (202), the user's active job or the key's job again (200), or a problem.</summary>
-    public sealed record Outcome(JobView? Job, bool Created, ProblemHttpResult? Problem);
+    /// <summary>What a start ended with; the endpoint turns it into its answer.</summary>
+    public abstract record Outcome
+    {
+        /// <summary>A new job (202).</summary>
+        public sealed record Started(JobView Job) : Outcome;
+
+        /// <summary>The user's queued or running job, or the job started earlier with this Idempotency-Key (200).</summary>
+        public sealed record Existing(JobView Job) : Outcome;
+
+        /// <summary>The user has no content strategy, or not the one named (404).</summary>
+        public sealed record NoStrategy(string Detail) : Outcome;
+
+        /// <summary>The Idempotency-Key was used with another request (422).</summary>
+        public sealed record KeyReused(string Key) : Outcome;
+    }
 
     internal sealed class Validator : AbstractValidator<Command>
     {
@@ -82,6 +91,7 @@ public static class StartCalendarJob
 
         private const string ActiveSql = $"SELECT {CalendarJobStore.Columns} FROM calendar_jobs WHERE user_id = @UserId AND status IN ('queued', 'running')";
 
+        // The owner check too: another user's strategy_id reads as a missing one (no separate owner lookup).
         private const string StrategyExistsSql = "SELECT EXISTS (SELECT 1 FROM content_strategies WHERE user_id = @UserId AND (@StrategyId::bigint IS NULL OR id = @StrategyId))";
 
         private const string InsertSql = $"""
@@ -93,8 +103,7 @@ public static class StartCalendarJob
         public async Task<Outcome> Handle(Command request, CancellationToken cancellationToken)
         {
             var requestJson = JsonSerializer.Serialize(request.ToGenerate(), json.Value.SerializerOptions);
-            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes(requestJson + "\n" + request.CallbackUrl)));
+            var hash = IdempotencyKey.Hash(requestJson + "\n" + request.CallbackUrl);
             using var scope = AmbientTransaction.Begin();
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             connection.EnlistTransaction(Transaction.Current);
@@ -107,23 +116,20 @@ public static class StartCalendarJob
                     new CommandDefinition(KeySql, args, cancellationToken: cancellationToken), (h, job) => (h, job), splitOn: "session_id")).SingleOrDefault();
                 if (keyed.Job is { } found)
                 {
-                    return keyed.Hash == hash
-                        ? new Outcome(found.ToView(), Created: false, null)
-                        : new Outcome(null, false, TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
-                            detail: $"Idempotency-Key '{key}' was used with a different request body."));
+                    return keyed.Hash == hash ? new Outcome.Existing(found.ToView()) : new Outcome.KeyReused(key);
                 }
             }
 
             if (await connection.QuerySingleOrDefaultAsync<JobRow>(new CommandDefinition(ActiveSql, args, cancellationToken: cancellationToken)) is { } active)
             {
-                return new Outcome(active.ToView(), Created: false, null);
+                return new Outcome.Existing(active.ToView());
             }
 
             if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(StrategyExistsSql, args, cancellationToken: cancellationToken)))
             {
-                return new Outcome(null, false, request.StrategyId is { } id
-                    ? Problems.StrategyNotFound(id)
-                    : Problems.NotFound($"User '{request.UserId}' has no content strategy."));
+                return new Outcome.NoStrategy(request.StrategyId is { } id
+                    ? $"Content strategy {id} does not exist."
+                    : $"User '{request.UserId}' has no content strategy.");
             }
 
             var sessionId = Guid.CreateVersion7();
@@ -140,7 +146,7 @@ public static class StartCalendarJob
             }, cancellationToken: cancellationToken));
             queue.EnqueueRun(connection, sessionId);
             scope.Complete();
-            return new Outcome(row.ToView(), Created: true, null);
+            return new Outcome.Started(row.ToView());
         }
     }
 
@@ -148,13 +154,15 @@ public static class StartCalendarJob
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/calendar-generation/start", async Task<Results<Accepted<JobView>, Ok<JobView>, ProblemHttpResult>> (
-                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
+                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
                     await mediator.Send(command with { IdempotencyKey = idempotencyKey }, ct) switch
                     {
-                        { Problem: { } problem } => problem,
-                        { Created: true, Job: { } job } => TypedResults.Accepted($"{FeatureRegistration.RoutePrefix}/calendar-generation/progress/{job.SessionId}",
-                            job with { StreamTicket = await tickets.IssueAsync(job) }),
-                        var existing => TypedResults.Ok(existing.Job! with { StreamTicket = await tickets.IssueAsync(existing.Job!) }),
+                        Outcome.Started started => TypedResults.Accepted($"{FeatureRegistration.RoutePrefix}/calendar-generation/progress/{started.Job.SessionId}",
+                            started.Job with { StreamTicket = await tickets.IssueAsync(started.Job) }),
+                        Outcome.Existing existing => TypedResults.Ok(existing.Job with { StreamTicket = await tickets.IssueAsync(existing.Job) }),
+                        Outcome.NoStrategy none => Problems.NotFound(none.Detail),
+                        Outcome.KeyReused reused => IdempotencyKey.Reused(reused.Key),
+                        var other => throw new InvalidOperationException($"Unexpected outcome {other}."),
                     })
                 .WithTags("Calendar jobs")
                 .RequireRateLimiting(Infrastructure.Http.RateLimits.CalendarGeneration)

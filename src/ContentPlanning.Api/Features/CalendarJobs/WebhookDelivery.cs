@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using System.Transactions;
-using ContentPlanning.Api.Features.Shared;
 using Dapper;
 using Hangfire;
 using Microsoft.Extensions.Options;
@@ -15,12 +13,12 @@ namespace ContentPlanning.Api.Features.CalendarJobs;
 /// <summary>
 /// Delivers a job's completion webhook (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature =
 /// "v1," + base64 HMAC-SHA256 of "id.timestamp.body"). Every attempt is recorded on the job; a timeout or a non-2xx
-/// answer schedules the next attempt with exponential backoff and jitter, in the same transaction, until
-/// Webhooks__MaxAttempts. Redirects are not followed; the address is checked again at delivery.
+/// answer fails the run, and Hangfire's automatic retry runs the next attempt after <see cref="RetryDelay"/>, until
+/// Webhooks__MaxAttempts attempts are recorded (see RetryBudgets). Only the answer's status line and headers are read,
+/// within Webhooks__Timeout. Redirects are not followed; the address is checked again at delivery.
 /// </summary>
 public sealed partial class WebhookDelivery(
     NpgsqlDataSource dataSource,
-    HangfireQueue queue,
     IHttpClientFactory httpClients,
     IOptions<WebhookOptions> options,
     TimeProvider time,
@@ -42,8 +40,11 @@ public sealed partial class WebhookDelivery(
 
     private sealed record Pending(string CallbackUrl, string WebhookId, string Body, int WebhookAttempts);
 
+    /// <summary>A failed attempt with attempts left: Hangfire's automatic retry runs the next one.</summary>
+    public sealed class AttemptFailedException(Guid sessionId, int attempt, int? statusCode)
+        : Exception($"Webhook of job {sessionId}, attempt {attempt}, not delivered ({(statusCode is { } code ? $"HTTP {code}" : "no answer")}); retried.");
+
     [Queue(HangfireQueue.WebhookQueue)]
-    [AutomaticRetry(Attempts = 3, DelaysInSeconds = [5, 30, 120])]
     public async Task DeliverAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         Pending? pending;
@@ -83,35 +84,40 @@ public sealed partial class WebhookDelivery(
         }
 
         CalendarJobTelemetry.Webhook(outcome);
-        using var scope = AmbientTransaction.Begin();
+        var status = outcome switch { "delivered" => "delivered", "retry" => "pending", _ => "failed" };
+        int recorded;
         await using (var connection = await dataSource.OpenConnectionAsync(CancellationToken.None))
         {
-            connection.EnlistTransaction(Transaction.Current);
-            var status = outcome switch { "delivered" => "delivered", "retry" => "pending", _ => "failed" };
-            var recorded = await connection.ExecuteAsync(RecordSql, new { Id = sessionId, Attempt = attempt, StatusCode = statusCode, Status = status });
-            if (recorded == 1 && outcome == "retry")
-            {
-                queue.ScheduleWebhook(connection, sessionId, Backoff(attempt, settings));
-            }
+            recorded = await connection.ExecuteAsync(RecordSql, new { Id = sessionId, Attempt = attempt, StatusCode = statusCode, Status = status });
         }
 
-        scope.Complete();
+        if (recorded == 1 && outcome == "retry")
+        {
+            throw new AttemptFailedException(sessionId, attempt, statusCode);
+        }
     }
 
-    /// <summary>Exponential backoff with full jitter around it: base * 2^(attempt-1), times 0.5..1.5, capped.</summary>
-    internal static TimeSpan Backoff(int attempt, WebhookOptions settings)
+    /// <summary>The wait before the next attempt: base * 2^(attempt-1), times 0.5..1.5 (jitter), at most the maximum.</summary>
+    internal static TimeSpan RetryDelay(long attempt, WebhookOptions settings)
     {
         var exponential = settings.RetryBaseDelay.TotalSeconds * Math.Pow(2, Math.Min(attempt - 1, 30));
         var jittered = exponential * (0.5 + RandomNumberGenerator.GetInt32(1000) / 1000.0);
         return TimeSpan.FromSeconds(Math.Min(jittered, settings.MaxRetryDelay.TotalSeconds));
     }
 
+    /// <summary>
+    /// Posts the event and answers the status code. Only the status line and headers are read (a receiver may answer any
+    /// body, of any length, at any speed: none of it is read), and <see cref="WebhookOptions.Timeout"/> bounds the whole
+    /// attempt, from connecting to the last header.
+    /// </summary>
     private async Task<int> PostAsync(Pending pending, WebhookOptions settings, CancellationToken cancellationToken)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.Timeout);
         var uri = new Uri(pending.CallbackUrl);
         // The address is checked at start and again now (DNS may have changed); the connect callback checks the very
         // address the socket connects to.
-        await CallbackAddresses.CheckAsync(uri, settings, cancellationToken);
+        await CallbackAddresses.CheckAsync(uri, settings, timeout.Token);
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         using var request = new HttpRequestMessage(HttpMethod.Post, uri)
         {
@@ -120,9 +126,7 @@ public sealed partial class WebhookDelivery(
         request.Headers.Add("webhook-id", pending.WebhookId);
         request.Headers.Add("webhook-timestamp", timestamp);
         request.Headers.Add("webhook-signature", Sign(settings.SigningKey()!, pending.WebhookId, timestamp, pending.Body));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(settings.Timeout);
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         return (int)response.StatusCode;
     }
 
@@ -135,6 +139,10 @@ public sealed partial class WebhookDelivery(
     {
         AllowAutoRedirect = false,
         UseCookies = false,
+        // What a receiver may make us read: 16 KiB of headers, and at most 4 KiB of an unread body drained to reuse
+        // the connection (beyond that the connection is closed).
+        MaxResponseHeadersLength = 16,
+        MaxResponseDrainSize = 4096,
         ConnectCallback = async (context, cancellationToken) =>
         {
             var addresses = await CallbackAddresses.ResolveAllowedAsync(context.DnsEndPoint.Host, options.Value, cancellationToken);

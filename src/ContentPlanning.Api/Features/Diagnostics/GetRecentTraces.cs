@@ -34,6 +34,6 @@ public static class GetRecentTraces
                 })
                 .WithTags("Diagnostics")
                 .WithSummary("Recently finished traces of this node (spans grouped by trace)")
-                .RequireAdminKey();
+                .RequireAdmin();
     }
 }

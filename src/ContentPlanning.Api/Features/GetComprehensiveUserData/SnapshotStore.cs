@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using ContentPlanning.Api.Infrastructure.Background;
 using Dapper;
 using Npgsql;
 
@@ -78,7 +79,7 @@ internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorde
 /// Counts snapshot hits in memory and writes last_accessed/access_count in one batched UPDATE every few seconds,
 /// so a snapshot hit adds no write to the response path.
 /// </summary>
-internal sealed partial class SnapshotAccessRecorder(NpgsqlDataSource dataSource, ILogger<SnapshotAccessRecorder> logger) : BackgroundService
+internal sealed class SnapshotAccessRecorder(NpgsqlDataSource dataSource, ILogger<SnapshotAccessRecorder> logger) : PeriodicWork(logger)
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(2);
 
@@ -123,36 +124,10 @@ internal sealed partial class SnapshotAccessRecorder(NpgsqlDataSource dataSource
         }, cancellationToken: cancellationToken));
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FlushInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushSafelyAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
+    // Access statistics are best effort: a database outage loses these counts (logged), never a request.
+    protected override TimeSpan Interval => FlushInterval;
 
-        await FlushSafelyAsync(CancellationToken.None);
-    }
+    protected override Task RunAsync(CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 
-    private async Task FlushSafelyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await FlushAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            // Access statistics are best effort: a database outage loses these counts, never a request.
-            LogFlushFailed(logger, ex);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record snapshot accesses")]
-    private static partial void LogFlushFailed(ILogger logger, Exception exception);
+    protected override Task OnStoppingAsync() => FlushAsync(CancellationToken.None);
 }

@@ -25,7 +25,7 @@ public interface IOwnedResource
     long? ResourceId { get; }
 }
 
-/// <summary>An operator's request (admin routes, guarded by the admin key or scope), not an end user's data.</summary>
+/// <summary>An operator's request (admin routes, guarded by the admin policy) or the service's own (a job's run), not an end user's.</summary>
 public interface IAdminRequest;
 
 /// <summary>The kinds of owned objects, with the wording of their 404 so another user's object reads like a missing one.</summary>
@@ -58,7 +58,7 @@ internal sealed class OwnershipBehavior<TRequest, TResponse>(CallerAccessor call
 
         if (request is IAdminRequest)
         {
-            // Admin routes are guarded by AdminKeyCheck; a request reaching here passed it.
+            // Admin routes are guarded by the admin policy (AdminAccess); a request reaching here passed it.
             return await next();
         }
 

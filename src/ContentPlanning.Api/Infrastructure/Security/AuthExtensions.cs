@@ -11,8 +11,9 @@ namespace ContentPlanning.Api.Infrastructure.Security;
 public static partial class AuthExtensions
 {
     /// <summary>
-    /// JWT bearer authentication and the one authorization policy of the API: a fallback policy, so every route mapped
-    /// under the feature prefix (today's and tomorrow's) needs a token with the scope its HTTP method implies.
+    /// JWT bearer authentication and the API's fallback authorization policy, so every route mapped under the feature
+    /// prefix (today's and tomorrow's) needs a token with the scope its HTTP method implies. Admin routes carry their own
+    /// policy instead (<see cref="AdminAccess"/>).
     /// </summary>
     public static IServiceCollection AddAuth(this IServiceCollection services, IConfiguration configuration)
     {
@@ -51,7 +52,6 @@ public static partial class AuthExtensions
 
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseAdminKey();
         return app;
     }
 
@@ -97,13 +97,6 @@ internal sealed class ScopeByMethodHandler(IOptions<AuthOptions> options) : Auth
         if (_disabled || context.Resource is not HttpContext http || !http.Request.Path.StartsWithSegments(FeatureRegistration.RoutePrefix))
         {
             // Health, OpenAPI and metrics stay open; only the feature routes hold user data.
-            context.Succeed(requirement);
-            return Task.CompletedTask;
-        }
-
-        if (http.GetEndpoint()?.Metadata.GetMetadata<AdminRouteMetadata>() is not null)
-        {
-            // Admin routes take the admin key or the admin scope; AdminKeyCheck decides.
             context.Succeed(requirement);
             return Task.CompletedTask;
         }

@@ -32,7 +32,7 @@ internal static class OpenApiSecurity
             {
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Header,
-                Name = AdminKeyCheck.HeaderName,
+                Name = AdminAccess.HeaderName,
                 Description = "The operators' key (Admin__ApiKey), accepted on the admin routes instead of a token with the admin scope.",
             };
             return Task.CompletedTask;

@@ -14,8 +14,6 @@ public static class Scopes
     /// <summary>A service token that may act for any user_id; without it a token acts only for its own user.</summary>
     public const string AnyUser = "content-planning.any-user";
 
-    public static readonly string[] All = [Read, Write, Admin, AnyUser];
-
     public static bool Has(this ClaimsPrincipal user, string scope)
     {
         foreach (var claim in user.Claims)
