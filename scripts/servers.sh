@@ -13,10 +13,11 @@ pg_bin() {
   return 1
 }
 
-# ensure_packages [COMMAND...]: the servers every script needs, plus the given commands (each a Debian package of that name).
+# ensure_packages [COMMAND[=PACKAGE]...]: the servers every script needs, plus the given commands (each from the Debian
+# package of that name, or the one named after "=": nginx=nginx-light).
 ensure_packages() {
   local missing=() extra
-  for extra in "$@"; do command -v "$extra" >/dev/null 2>&1 || missing+=("$extra"); done
+  for extra in "$@"; do command -v "${extra%%=*}" >/dev/null 2>&1 || missing+=("${extra#*=}"); done
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   pg_bin >/dev/null 2>&1 || missing+=(postgresql)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)

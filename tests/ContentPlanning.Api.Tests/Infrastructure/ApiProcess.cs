@@ -35,11 +35,11 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ApiProcess> StartAsync(string nodeId, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<ApiProcess> StartAsync(string nodeId, IReadOnlyDictionary<string, string>? settings = null, int? port = null)
     {
         var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll"));
         Assert.That(File.Exists(dll), $"the API is built at {dll} (scripts/test.sh builds the solution in Release)");
-        var url = $"http://127.0.0.1:{TestEnvironment.FreePort()}";
+        var url = $"http://127.0.0.1:{port ?? TestEnvironment.FreePort()}";
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true,
@@ -129,6 +129,22 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = new Uri(Url) };
+
+    public int Port => new Uri(Url).Port;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGTERM, as an orchestrator stops a node: the node drains and exits by itself.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.That(kill.ExitCode, Is.Zero, "kill -TERM failed");
+    }
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>SIGKILL: no shutdown, no cleanup, as when a machine dies.</summary>
     public void Kill()

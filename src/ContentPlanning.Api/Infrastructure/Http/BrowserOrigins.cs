@@ -11,7 +11,7 @@ public static class BrowserOrigins
 
     public static IServiceCollection AddBrowserOrigins(this IServiceCollection services, IConfiguration configuration)
     {
-        var origins = ForwardedHeadersSettings.Split(configuration.GetSection(Section + ":AllowedOrigins").Get<string[]>() ?? []).ToArray();
+        var origins = ForwardedHeadersSettings.List(configuration.GetSection(Section + ":AllowedOrigins"));
         var invalid = origins.Where(o => !Uri.TryCreate(o, UriKind.Absolute, out var uri) || uri.AbsolutePath != "/" || o.EndsWith('/')).ToArray();
         if (invalid.Length > 0)
         {

@@ -23,6 +23,10 @@ public sealed class ForwardedHeadersSettings
 
     internal static IEnumerable<string> Split(IEnumerable<string> values) =>
         values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>A list setting given either as items (<c>Name__0</c>, <c>Name__1</c>) or as one comma-separated value (<c>Name</c>).</summary>
+    internal static string[] List(IConfigurationSection section) =>
+        Split(section.Value is { } single ? [single] : section.GetChildren().Select(c => c.Value ?? "")).ToArray();
 }
 
 /// <summary>
@@ -34,7 +38,13 @@ public static class ForwardedHeadersSetup
 {
     public static IServiceCollection AddForwardedClients(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ForwardedHeadersSettings>().Bind(configuration.GetSection(ForwardedHeadersSettings.Section))
+        var section = configuration.GetSection(ForwardedHeadersSettings.Section);
+        services.AddOptions<ForwardedHeadersSettings>().Bind(section)
+            .Configure(s =>
+            {
+                s.KnownProxies = ForwardedHeadersSettings.List(section.GetSection(nameof(s.KnownProxies)));
+                s.KnownNetworks = ForwardedHeadersSettings.List(section.GetSection(nameof(s.KnownNetworks)));
+            })
             .Validate(s => ForwardedHeadersSettings.Split(s.KnownProxies).All(p => IPAddress.TryParse(p, out _)), "ForwardedHeaders__KnownProxies must hold IP addresses.")
             .Validate(s => ForwardedHeadersSettings.Split(s.KnownNetworks).All(n => System.Net.IPNetwork.TryParse(n, out _)), "ForwardedHeaders__KnownNetworks must hold CIDR networks (10.0.0.0/8).")
             .Validate(s => s.ForwardLimit is >= 1 and <= 10, "ForwardedHeaders__ForwardLimit must be between 1 and 10.")
