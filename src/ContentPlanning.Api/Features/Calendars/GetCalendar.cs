@@ -12,41 +12,59 @@ using Npgsql;
 namespace ContentPlanning.Api.Features.Calendars;
 
 /// <summary>
-/// A generated calendar as generation answered it, with <c>daily_schedule</c> and <c>event_count</c> read from its events as
-/// they are now (edits, status moves and deletions show). Not cached: one round trip of two indexed reads.
+/// A generated calendar: its plan as generation answered it (pillars, themes, steps, scores), with <c>daily_schedule</c>
+/// and <c>event_count</c> read from its events as they are now (edits, status moves, deletions and events added by hand
+/// show). Not cached. The events are streamed: each piece is written to the answer as its row is read, so a calendar of
+/// any size costs the same memory.
 /// </summary>
 public static class GetCalendar
 {
-    public sealed record Query(long Id) : IRequest<JsonNode?>, IOwnedResource
+    public sealed record Query(long Id) : IRequest<Answer?>, IOwnedResource
     {
         OwnedKind IOwnedResource.Kind => OwnedKind.Calendar;
 
         long? IOwnedResource.ResourceId => Id;
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, JsonNode?>
-    {
-        private const string Sql = $"""
-            SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL;
-            SELECT {CalendarEvent.SelectColumns} FROM calendar_events WHERE calendar_id = @Id ORDER BY scheduled_at, id;
-            """;
+    /// <summary>The stored plan and the calendar's events, read while the answer is written.</summary>
+    public sealed record Answer(JsonObject Plan, IAsyncEnumerable<JsonNode> Pieces);
 
-        public async Task<JsonNode?> Handle(Query request, CancellationToken cancellationToken)
+    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Answer?>
+    {
+        private const string PlanSql = "SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL";
+
+        private const string EventsSql = $"SELECT {CalendarEvent.SelectColumns} FROM calendar_events WHERE calendar_id = @Id ORDER BY scheduled_at, id";
+
+        public async Task<Answer?> Handle(Query request, CancellationToken cancellationToken)
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
-            if (await grid.ReadSingleOrDefaultAsync<string>() is not { } text || JsonNode.Parse(text) is not JsonObject calendar)
+            string? text;
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            {
+                text = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(PlanSql, request, cancellationToken: cancellationToken));
+            }
+
+            if (text is null || JsonNode.Parse(text) is not JsonObject calendar)
             {
                 return null;
             }
 
-            var events = (await grid.ReadAsync<CalendarEvent>()).ToList();
             var zone = calendar["timezone"]?.GetValue<string>() is { } tz && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found) ? found : TimeZoneInfo.Utc;
             var start = calendar["start_date"]?.GetValue<string>() is { } day && DateOnly.TryParse(day, CultureInfo.InvariantCulture, out var parsed) ? parsed : (DateOnly?)null;
             var themes = calendar["weekly_themes"] as JsonArray;
-            calendar["daily_schedule"] = new JsonArray([.. events.Select(e => Piece(e, zone, start, themes))]);
-            calendar["event_count"] = events.Count;
-            return calendar;
+            calendar.Remove("daily_schedule");
+            calendar.Remove("event_count");
+            return new Answer(calendar, Pieces(request.Id, zone, start, themes, cancellationToken));
+        }
+
+        // Its own connection, held while the answer is written; Dapper hands over each row as Npgsql reads it.
+        private async IAsyncEnumerable<JsonNode> Pieces(
+            long id, TimeZoneInfo zone, DateOnly? start, JsonArray? themes, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await foreach (var row in connection.QueryUnbufferedAsync<CalendarEvent>(EventsSql, new { Id = id }).WithCancellation(cancellationToken))
+            {
+                yield return Piece(row, zone, start, themes);
+            }
         }
 
         // The generated piece's shape: columns the user may have edited, plan fields kept in details, times in the calendar's zone.
@@ -83,14 +101,53 @@ public static class GetCalendar
         }
     }
 
+    /// <summary>The plan's fields, then <c>daily_schedule</c> piece by piece (flushed as it grows), then <c>event_count</c>.</summary>
+    public static async Task WriteAsync(Answer answer, Stream body, System.Text.Encodings.Web.JavaScriptEncoder? encoder, CancellationToken cancellationToken)
+    {
+        await using var writer = new System.Text.Json.Utf8JsonWriter(body, new System.Text.Json.JsonWriterOptions { Encoder = encoder });
+        writer.WriteStartObject();
+        foreach (var (name, value) in answer.Plan)
+        {
+            writer.WritePropertyName(name);
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                value.WriteTo(writer);
+            }
+        }
+
+        writer.WriteStartArray("daily_schedule");
+        var count = 0;
+        await foreach (var piece in answer.Pieces.WithCancellation(cancellationToken))
+        {
+            piece.WriteTo(writer);
+            count++;
+            if (writer.BytesPending > 16 * 1024)
+            {
+                await writer.FlushAsync(cancellationToken);
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("event_count", count);
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellationToken);
+    }
+
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendars/{id:long}", async Task<Results<Ok<JsonNode>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } calendar ? TypedResults.Ok(calendar) : Problems.NotFound($"Calendar {id} does not exist."))
+            app.MapGet("/calendars/{id:long}", async Task<Results<PushStreamHttpResult, ProblemHttpResult>> (
+                        long id, IMediator mediator, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
+                    await mediator.Send(new Query(id), ct) is { } calendar
+                        ? TypedResults.Stream(body => WriteAsync(calendar, body, json.Value.SerializerOptions.Encoder, ct), "application/json; charset=utf-8")
+                        : Problems.NotFound($"Calendar {id} does not exist."))
                 .WithTags("Calendars")
                 .WithSummary("Read one generated calendar")
-                // The stored answer is served as stored (JSON); its shape is the generated calendar's.
+                // The stored plan with the events as they are now; its shape is the generated calendar's.
                 .Produces<GenerateCalendar.GenerateCalendar.Calendar>(StatusCodes.Status200OK)
                 .ProducesProblem(StatusCodes.Status404NotFound);
     }
