@@ -9,42 +9,56 @@ using ContentPlanning.Api.Infrastructure.Telemetry;
 using ContentPlanning.Caching;
 
 var builder = WebApplication.CreateBuilder(args);
-
-builder.AddTelemetry();
-builder.Services
-    .AddDatabase(builder.Configuration)
-    .AddTieredCache(builder.Configuration)
-    .AddAdminKey(builder.Configuration)
-    .AddAuth(builder.Configuration)
-    .AddHttpConventions()
-    .AddRateLimits(builder.Configuration)
-    .AddHealth()
-    .AddFeatures(builder.Configuration)
-    .AddOpenApiContract();
-
-var app = builder.Build();
-
-if (CommandLine.IsCommand(args))
+if (CommandLine.IsToken(args))
 {
-    return await CommandLine.RunAsync(app, args);
+    // Minting needs the Auth__* settings only: no database, no appsettings.json (it runs from any directory).
+    return CommandLine.PrintToken(builder.Configuration, args);
 }
 
-app.UseServerTiming();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseRequestBodyLimit();
+try
+{
+    builder.AddTelemetry();
+    builder.Services
+        .AddDatabase(builder.Configuration)
+        .AddTieredCache(builder.Configuration)
+        .AddAdminKey(builder.Configuration)
+        .AddAuth(builder.Configuration)
+        .AddHttpConventions()
+        .AddRateLimits(builder.Configuration)
+        .AddHealth()
+        .AddFeatures(builder.Configuration)
+        .AddOpenApiContract();
 
-app.MapOpenApi();
-app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
-app.UseAuth();
-app.UseRateLimiter();
-app.MapHealth();
-app.MapMetrics();
-app.MapFeatures();
+    var app = builder.Build();
+    app.ValidateSettings(builder.Services);
 
-await app.MigrateOnStartAsync();
-await app.RunAsync();
-return 0;
+    if (CommandLine.IsCommand(args))
+    {
+        return await CommandLine.RunAsync(app, args);
+    }
+
+    app.UseServerTiming();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseRequestBodyLimit();
+
+    app.MapOpenApi();
+    app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
+    app.UseAuth();
+    app.UseRateLimiter();
+    app.MapHealth();
+    app.MapMetrics();
+    app.MapFeatures();
+
+    await app.MigrateOnStartAsync();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (StartupProblems.Describe(e, builder.Configuration) is { } problems)
+{
+    // A setting to fix: one line per problem, exit 1, no stack trace.
+    return StartupProblems.Report(problems);
+}
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

@@ -112,8 +112,8 @@ public static class GenerateCalendar
 
     internal sealed class Histogram
     {
-        public readonly System.Diagnostics.Metrics.Histogram<double> Instrument = ServiceTelemetry.Meter.CreateHistogram<double>(
-            "content_planning.calendar.generation.duration", "s", "Server-side time of one calendar generation, by calendar_type.");
+        public readonly System.Diagnostics.Metrics.Histogram<double> Instrument = ServiceTelemetry.CreateSecondsHistogram(
+            "content_planning.calendar.generation.duration", "Server-side time of one calendar generation, by calendar_type.");
     }
 
     internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, IMediator mediator, TimeProvider time, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
