@@ -126,5 +126,7 @@ cat <<TXT
 
   Ctrl-C stops the API.
 TXT
+# scripts/cluster.sh prepares through this script (servers, keys, build, migrations, demo data) and starts its own nodes.
+[ -n "${RUN_ONLY_PREPARE:-}" ] && exit 0
 cd src/ContentPlanning.Api
 exec dotnet "$API_DLL" --urls "$API_URL"

@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Features.CacheCoherence;
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -29,13 +30,14 @@ public static class GetActiveStrategy
         public Validator() => RuleFor(x => x.UserId).ValidUserId();
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, TimeProvider time) : IRequestHandler<Query, Response?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, CoherenceGate coherence, TimeProvider time) : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
             // The entry defaults are the Cache__* settings (appsettings: 5 min L1, 1 h L2, 2 s soft timeout).
             var defaults = cache.Cache.DefaultEntryOptions;
             var options = request.ForceRefresh ? defaults with { SkipCacheRead = true } : defaults;
+            var vouching = coherence.Enter();
             var result = await cache.Cache.GetOrSetAsync<(NpgsqlDataSource, string), StrategyResolution.Resolved?>(
                 CacheKey(request.UserId),
                 (dataSource, request.UserId),
@@ -54,9 +56,14 @@ public static class GetActiveStrategy
                 UserDataCache.UserTags(request.UserId),
                 cancellationToken);
 
-            return result.Value is { } value
-                ? new Response(value.Strategy, value.Resolution, value.Activation, CacheInfo.From(result, request.ForceRefresh, "database", time))
-                : null;
+            if (result.Value is not { } value)
+            {
+                return null;
+            }
+
+            var info = CacheInfo.From(result, request.ForceRefresh, "database", time);
+            return new Response(value.Strategy, value.Resolution, value.Activation,
+                info with { IsStale = coherence.IsStale(info.IsCached, info.IsStale, vouching) });
         }
 
         private static async Task<StrategyResolution.Resolved?> LoadAsync(NpgsqlDataSource dataSource, string userId, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Features.CacheCoherence;
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -41,7 +42,7 @@ public static class GetComprehensiveUserData
 
     internal sealed class Handler(
         NpgsqlDataSource dataSource, SnapshotStore snapshots, UserDataCache cache, IOptions<ComprehensiveDataOptions> options,
-        ForcedRefreshes<string, CacheResult<ComprehensiveSnapshot?>> forcedRefreshes, TimeProvider time)
+        ForcedRefreshes<string, CacheResult<ComprehensiveSnapshot?>> forcedRefreshes, CoherenceGate coherence, TimeProvider time)
         : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
@@ -49,6 +50,7 @@ public static class GetComprehensiveUserData
             var settings = options.Value;
             var entry = settings.ToCacheOptions(cache.Cache.DefaultEntryOptions);
             var key = CacheKey(request.UserId!, request.StrategyId);
+            var vouching = coherence.Enter();
             var result = request.ForceRefresh
                 // Concurrent forced reads of one key share a refresh that began after they arrived (see ForcedRefreshes);
                 // the shared refresh runs to its end even if this caller goes away.
@@ -70,7 +72,7 @@ public static class GetComprehensiveUserData
             return new Response(
                 "success",
                 value.Data,
-                new ResponseCacheInfo(hit, source, result.IsStale, request.ForceRefresh, value.DataHash, value.GeneratedAt, time.GetUtcNow()),
+                new ResponseCacheInfo(hit, source, coherence.IsStale(result.IsCached, result.IsStale, vouching), request.ForceRefresh, value.DataHash, value.GeneratedAt, time.GetUtcNow()),
                 $"Comprehensive user data retrieved successfully (cache: {(hit ? "HIT" : "MISS")})");
         }
 
