@@ -1,4 +1,3 @@
-using ContentPlanning.Api.Features.CalendarJobs;
 using ContentPlanning.Api.Infrastructure;
 using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -12,51 +11,65 @@ using ContentPlanning.Caching;
 using Hangfire;
 
 var builder = WebApplication.CreateBuilder(args);
-
-builder.AddTelemetry();
-builder.Services
-    .AddDatabase(builder.Configuration)
-    .AddTieredCache(builder.Configuration)
-    .AddAdminAccess(builder.Configuration)
-    .AddAuth(builder.Configuration)
-    .AddHttpConventions()
-    .AddForwardedClients(builder.Configuration)
-    .AddBrowserOrigins(builder.Configuration)
-    .AddRateLimits(builder.Configuration)
-    .AddGracefulShutdown(builder.Configuration)
-    .AddHealth()
-    .AddFeatures(builder.Configuration)
-    .AddOpenApiContract();
-
-var app = builder.Build();
-
-if (CommandLine.IsCommand(args))
+if (CommandLine.IsToken(args))
 {
-    return await CommandLine.RunAsync(app, args);
+    // Minting needs the Auth__* settings only: no database, no appsettings.json (it runs from any directory).
+    return CommandLine.PrintToken(builder.Configuration, args);
 }
 
-app.UseForwardedClients();
-app.UseServerTiming();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseRequestBodyLimit();
+try
+{
+    builder.AddTelemetry();
+    builder.Services
+        .AddDatabase(builder.Configuration)
+        .AddTieredCache(builder.Configuration)
+        .AddAdminAccess(builder.Configuration)
+        .AddAuth(builder.Configuration)
+        .AddHttpConventions()
+        .AddForwardedClients(builder.Configuration)
+        .AddBrowserOrigins(builder.Configuration)
+        .AddRateLimits(builder.Configuration)
+        .AddGracefulShutdown(builder.Configuration)
+        .AddHealth()
+        .AddFeatures(builder.Configuration)
+        .AddOpenApiContract();
 
-app.MapOpenApi();
-// Only requests under /swagger pass through the UI's middleware (it matches every other path against its own).
-app.UseWhen(c => c.Request.Path.StartsWithSegments("/swagger"), ui => ui.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1")));
-app.UseCors();
-app.UseAuth();
-app.UseAntiforgery();
-app.UseRateLimiter();
-app.MapHealth();
-app.MapMetrics();
-app.MapFeatures();
-app.MapHangfireDashboard(JobsDashboard.Path, JobsDashboard.Options).RequireAuthorization(JobsDashboard.Policy);
-app.MapJobsDashboardSignIn();
+    var app = builder.Build();
+    app.ValidateSettings(builder.Services);
 
-await app.MigrateOnStartAsync();
-await app.RunAsync();
-return 0;
+    if (CommandLine.IsCommand(args))
+    {
+        return await CommandLine.RunAsync(app, args);
+    }
+
+    app.UseForwardedClients();
+    app.UseServerTiming();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseRequestBodyLimit();
+
+    app.MapOpenApi();
+    // Only requests under /swagger pass through the UI's middleware (it matches every other path against its own).
+    app.UseWhen(c => c.Request.Path.StartsWithSegments("/swagger"), ui => ui.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1")));
+    app.UseCors();
+    app.UseAuth();
+    app.UseAntiforgery();
+    app.UseRateLimiter();
+    app.MapHealth();
+    app.MapMetrics();
+    app.MapFeatures();
+    app.MapHangfireDashboard(JobsDashboard.Path, JobsDashboard.Options).RequireAuthorization(JobsDashboard.Policy);
+    app.MapJobsDashboardSignIn();
+
+    await app.MigrateOnStartAsync();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (StartupProblems.Describe(e, builder.Configuration) is { } problems)
+{
+    // A setting to fix: one line per problem, exit 1, no stack trace.
+    return StartupProblems.Report(problems);
+}
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

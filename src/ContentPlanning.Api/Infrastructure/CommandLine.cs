@@ -16,13 +16,10 @@ public static partial class CommandLine
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
+    public static bool IsToken(string[] args) => args.Length > 0 && args[0].Equals("token", StringComparison.OrdinalIgnoreCase);
+
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
-        if (args[0].Equals("token", StringComparison.OrdinalIgnoreCase))
-        {
-            return PrintToken(app, args);
-        }
-
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ContentPlanning.Cli");
         var migrator = app.Services.GetRequiredService<DatabaseMigrator>();
         var applied = await migrator.MigrateAsync();
@@ -37,12 +34,14 @@ public static partial class CommandLine
         return 0;
     }
 
-    private static int PrintToken(WebApplication app, string[] args)
+    /// <summary>Prints a token: needs only the Auth__* settings (no database, no other configuration).</summary>
+    public static int PrintToken(IConfiguration configuration, string[] args)
     {
-        var options = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        if (args.Length < 2 || options.SigningKeyBytes() is null)
+        var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        if (args.Length < 2 || options.SigningKeyBytes() is null || string.IsNullOrWhiteSpace(options.Issuer) || string.IsNullOrWhiteSpace(options.Audience))
         {
-            Console.Error.WriteLine("usage: token SUBJECT [service|user] [HOURS]  (needs Auth__SigningKey, Auth__Issuer, Auth__Audience)");
+            Console.Error.WriteLine("usage: token SUBJECT [service|user] [HOURS]  (needs Auth__SigningKey, Auth__Issuer, Auth__Audience; " +
+                                    "scripts/run.sh keeps them in .local/run/auth.env)");
             return 2;
         }
 

@@ -111,10 +111,25 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
             Assert.That(fields.Any(f => f.StartsWith(field.Split('[')[0], StringComparison.Ordinal)), Is.True, $"{body}: {string.Join(", ", fields)}");
         }
 
-        // An impossible date fails binding: a 400 problem that names the JSON path.
-        using var invalid = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-400", "calendar_type": "weekly", "start_date": "2026-02-30"}""");
-        await AssertProblemAsync(invalid, HttpStatusCode.BadRequest);
-        Assert.That(await invalid.Content.ReadAsStringAsync(), Does.Contain("start_date"));
+        // An impossible date or a wrong type fails binding: a 400 problem that names the field in errors, like validation.
+        foreach (var (body, field) in new[]
+                 {
+                     ("""{"user_id": "cal-400", "calendar_type": "weekly", "start_date": "2026-02-30"}""", "start_date"),
+                     ("""{"user_id": "cal-400", "calendar_type": "weekly", "pieces_per_day": "x"}""", "pieces_per_day"),
+                     ("""{"user_id": "cal-400", "calendar_type": "weekly", "force_refresh": 3}""", "force_refresh"),
+                 })
+        {
+            using var invalid = await client.PostJsonAsync(GenerateUrl, body);
+            Assert.That(invalid.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), body);
+            Assert.That(await ValidationErrorFieldsAsync(invalid), Is.EqualTo(new[] { field }), body);
+        }
+
+        using (var query = await client.GetAsync("/api/content-planning/strategies?user_id=cal-400&limit=many"))
+        {
+            await AssertProblemAsync(query, HttpStatusCode.BadRequest);
+            Assert.That(await ValidationErrorFieldsAsync(query), Is.EqualTo(new[] { "limit" }));
+        }
+
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars"), Is.Zero);
     }
 

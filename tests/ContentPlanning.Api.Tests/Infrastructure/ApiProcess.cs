@@ -35,10 +35,83 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The Release build of the API that the process tests run.</summary>
+    public static string Dll
+    {
+        get
+        {
+            var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll"));
+            Assert.That(File.Exists(dll), $"the API is built at {dll} (scripts/test.sh builds the solution in Release)");
+            return dll;
+        }
+    }
+
+    /// <summary>
+    /// Runs the API with the test settings changed by <paramref name="settings"/> (a null value removes one) and waits
+    /// (bounded) for it to exit: for the start-up checks. Returns the exit code and everything it printed.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(IReadOnlyDictionary<string, string?> settings,
+        string[]? args = null, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo("dotnet", [Dll, .. args ?? []])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(Dll)!,
+        };
+        foreach (var (key, value) in Settings($"http://127.0.0.1:{TestEnvironment.FreePort()}", "node-exit"))
+        {
+            start.Environment[key] = value;
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(key);
+            }
+            else
+            {
+                start.Environment[key] = value;
+            }
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"the API did not exit: {await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static Dictionary<string, string> Settings(string url, string nodeId) => new()
+    {
+        ["ASPNETCORE_URLS"] = url,
+        ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+        ["ConnectionStrings__Postgres"] = TestEnvironment.PostgresConnectionString,
+        ["ConnectionStrings__Redis"] = TestEnvironment.RedisConnectionString,
+        ["Cache__NodeId"] = nodeId,
+        ["Auth__Mode"] = "none",
+        ["Admin__ApiKey"] = ApiFactory.AdminKey,
+        ["RateLimiting__CalendarGenerationPerMinute"] = "1000000",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["OTEL_SDK_DISABLED"] = "true",
+        // Only the tests about jobs run workers (they say so).
+        ["CalendarJobs__WorkersPerNode"] = "0",
+    };
+
     public static async Task<ApiProcess> StartAsync(string nodeId, IReadOnlyDictionary<string, string>? settings = null, int? port = null)
     {
-        var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll"));
-        Assert.That(File.Exists(dll), $"the API is built at {dll} (scripts/test.sh builds the solution in Release)");
+        var dll = Dll;
         var url = $"http://127.0.0.1:{port ?? TestEnvironment.FreePort()}";
         var start = new ProcessStartInfo("dotnet", [dll])
         {
@@ -46,21 +119,7 @@ public sealed class ApiProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
-        var environment = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_URLS"] = url,
-            ["ASPNETCORE_ENVIRONMENT"] = "Testing",
-            ["ConnectionStrings__Postgres"] = TestEnvironment.PostgresConnectionString,
-            ["ConnectionStrings__Redis"] = TestEnvironment.RedisConnectionString,
-            ["Cache__NodeId"] = nodeId,
-            ["Auth__Mode"] = "none",
-            ["Admin__ApiKey"] = ApiFactory.AdminKey,
-            ["RateLimiting__CalendarGenerationPerMinute"] = "1000000",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["OTEL_SDK_DISABLED"] = "true",
-            // Only the tests about jobs run workers (they say so).
-            ["CalendarJobs__WorkersPerNode"] = "0",
-        };
+        var environment = Settings(url, nodeId);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             environment[key] = value;

@@ -38,6 +38,9 @@ internal static class SourceData
     {
         Assert.That(response.StatusCode, Is.EqualTo(status), await response.Content.ReadAsStringAsync());
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.That(problem.RootElement.TryGetProperty("type", out var type) && type.GetString() is { Length: > 0 }, "every problem has a type");
+        Assert.That(problem.RootElement.TryGetProperty("trace_id", out _), "every problem has a trace_id");
     }
 
     /// <summary>

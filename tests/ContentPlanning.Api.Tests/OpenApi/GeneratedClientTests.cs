@@ -31,7 +31,7 @@ public sealed class GeneratedClientTests : DatabaseTest
         var calendar = await client.GenerateCalendarAsync(new GenerateCalendarRequest
         {
             User_id = "client-alice",
-            Calendar_type = "monthly",
+            Calendar_type = GenerateCalendarRequestCalendar_type.Monthly,
             Platforms = ["blog", "linkedin"],
             Pieces_per_day = 2,
         });
@@ -41,12 +41,12 @@ public sealed class GeneratedClientTests : DatabaseTest
         {
             Title = "Edited through the generated client",
             Scheduled_at = piece.Scheduled_at,
-            Status = "published",
+            Status = UpdateCalendarEventBodyStatus.Published,
             Platform = piece.Platform,
             Content_type = piece.Content_type,
             Pillar = piece.Pillar,
         });
-        using var export = await client.ExportCalendarAsync(calendar.Id, "ics");
+        using var export = await client.ExportCalendarAsync(calendar.Id, Format.Ics);
         var ics = await new StreamReader(export.Stream).ReadToEndAsync();
 
         Assert.Multiple(() =>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ContentPlanning.Api.Tests.Infrastructure;
 
@@ -9,8 +8,6 @@ public sealed class OpenApiDocumentTests
 {
     private const string Regenerate = "UPDATE_OPENAPI=1 scripts/test.sh";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     private static async Task<JsonObject> ServedAsync()
     {
         using var client = Testing.Factory.CreateAnonymousClient();
@@ -20,7 +17,9 @@ public sealed class OpenApiDocumentTests
     [Test]
     public async Task TheServedDocumentIsTheCommittedOne()
     {
-        var served = (await ServedAsync()).ToJsonString(Indented) + "\n";
+        // Byte for byte: what a client downloads is the file in the repository (no re-serialization, no escapes).
+        using var client = Testing.Factory.CreateAnonymousClient();
+        var served = await client.GetStringAsync("/openapi/v1.json");
         if (Environment.GetEnvironmentVariable("UPDATE_OPENAPI") == "1")
         {
             await File.WriteAllTextAsync(ContractCheck.DocumentPath, served);
@@ -76,5 +75,67 @@ public sealed class OpenApiDocumentTests
         var createStrategy = document["paths"]!["/api/content-planning/strategies"]!["post"]!;
         Assert.That(createStrategy["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>(),
             Is.EqualTo("#/components/schemas/CreateStrategyRequest"));
+    }
+
+    [Test]
+    public async Task TheDocumentSaysWhatGeneratedClientsNeed()
+    {
+        var document = await ServedAsync();
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        string[] Required(string schema) => schemas[schema]!["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToArray() ?? [];
+        Assert.Multiple(() =>
+        {
+            // Optional request fields are optional; what must be sent stays required.
+            Assert.That(Required("GenerateCalendarRequest"), Is.EqualTo(new[] { "calendar_type" }));
+            Assert.That(Required("StartCalendarJobRequest"), Is.EqualTo(new[] { "calendar_type" }));
+            Assert.That(Required("CreateCalendarEventRequest"), Is.EquivalentTo(new[] { "title", "scheduled_at" }));
+            Assert.That(Required("UpdateCalendarEventBody"), Is.EquivalentTo(new[] { "title", "scheduled_at", "status" }));
+            // Always-present answer fields are required.
+            foreach (var schema in new[] { "Strategy", "CalendarEvent", "UserProfile", "GapAnalysis", "Recommendation", "AnalyticsRecord" })
+            {
+                Assert.That(Required(schema), Is.EquivalentTo(schemas[schema]!["properties"]!.AsObject().Select(p => p.Key)), schema);
+            }
+
+            Assert.That(Required("ProblemDetails"), Does.Contain("trace_id").And.Contain("type").And.Contain("status"));
+            Assert.That(schemas["ProblemDetails"]!["properties"]!["trace_id"], Is.Not.Null);
+            Assert.That(schemas["GenerateCalendarRequest"]!["properties"]!["calendar_type"]!["enum"]!.ToJsonString(), Is.EqualTo("""["weekly","monthly","quarterly"]"""));
+            Assert.That(schemas["CalendarEvent"]!["properties"]!["status"]!["enum"], Is.Not.Null);
+            Assert.That(schemas["JobView"]!["properties"]!["status"]!["enum"], Is.Not.Null);
+        });
+
+        var operations = document["paths"]!.AsObject()
+            .SelectMany(p => p.Value!.AsObject().Select(o => (Route: $"{o.Key.ToUpperInvariant()} {p.Key}", Operation: o.Value!.AsObject())))
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            foreach (var (route, operation) in operations)
+            {
+                if (operation["requestBody"]?["content"]?["application/json"] is { } body)
+                {
+                    Assert.That(body["example"], Is.Not.Null, $"{route}: a request body example");
+                }
+
+                foreach (var parameter in operation["parameters"]?.AsArray() ?? [])
+                {
+                    if (parameter!["in"]!.GetValue<string>() == "path")
+                    {
+                        Assert.That(parameter["example"], Is.Not.Null, $"{route}: an example for {parameter["name"]}");
+                    }
+                }
+
+                var responses = operation["responses"]!.AsObject();
+                foreach (var (status, header) in new[] { ("201", "Location"), ("401", "WWW-Authenticate"), ("429", "Retry-After"), ("503", "Retry-After") })
+                {
+                    if (responses[status] is { } response)
+                    {
+                        Assert.That(response["headers"]?[header], Is.Not.Null, $"{route} {status}: the {header} header");
+                    }
+                }
+            }
+
+            Assert.That(operations.Select(o => o.Route), Does.Contain("GET /health/ready").And.Contain("GET /health/live"));
+            var export = document["paths"]!["/api/content-planning/calendars/{id}/export"]!["get"]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "format")!;
+            Assert.That(export["schema"]!["enum"]!.ToJsonString(), Is.EqualTo("""["ics","csv"]"""));
+        });
     }
 }

@@ -9,11 +9,11 @@ internal static class CalendarJobTelemetry
     private static readonly Counter<long> Jobs = ServiceTelemetry.Meter.CreateCounter<long>(
         "content_planning.calendar.jobs", description: "Calendar generation jobs that reached a final state, by status");
 
-    private static readonly Histogram<double> QueueWait = ServiceTelemetry.Meter.CreateHistogram<double>(
-        "content_planning.calendar.job.queue_wait", "s", "Time from a job's start request to its first run on a worker");
+    private static readonly Histogram<double> QueueWait = ServiceTelemetry.CreateSecondsHistogram(
+        "content_planning.calendar.job.queue_wait", "Time from a job's start request to its first run on a worker");
 
-    private static readonly Histogram<double> RunTime = ServiceTelemetry.Meter.CreateHistogram<double>(
-        "content_planning.calendar.job.run_time", "s", "Time of one run (attempt) of a job on a worker, by outcome");
+    private static readonly Histogram<double> RunTime = ServiceTelemetry.CreateSecondsHistogram(
+        "content_planning.calendar.job.run_time", "Time of one run (attempt) of a job on a worker, by outcome");
 
     private static readonly Counter<long> WebhookAttempts = ServiceTelemetry.Meter.CreateCounter<long>(
         "content_planning.calendar.webhook.attempts", description: "Completion webhook delivery attempts, by outcome (delivered, retry, failed, refused)");

@@ -119,8 +119,8 @@ public static partial class GenerateCalendar
 
     internal sealed class Histogram
     {
-        public readonly System.Diagnostics.Metrics.Histogram<double> Instrument = ServiceTelemetry.Meter.CreateHistogram<double>(
-            "content_planning.calendar.generation.duration", "s", "Server-side time of one calendar generation, by calendar_type.");
+        public readonly System.Diagnostics.Metrics.Histogram<double> Instrument = ServiceTelemetry.CreateSecondsHistogram(
+            "content_planning.calendar.generation.duration", "Server-side time of one calendar generation, by calendar_type.");
     }
 
     internal sealed class RunForJobValidator : AbstractValidator<RunForJob>

@@ -21,7 +21,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             ContentPlanning.Api.Infrastructure.Features.NotOwnedException notOwned => Problem(404, "Not found", notOwned.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(413, "Request body too large",
                 $"The request body may be at most {HttpExtensions.MaxRequestBodyBytes} bytes."),
-            BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", Describe(bad)),
+            BadHttpRequestException bad => BadRequest(bad),
             // A request body that is not JSON arrives as BadHttpRequestException (above). A bare JsonException is the service
             // failing to write or read its own JSON (an answer that cannot be serialized): never the caller's fault, so it
             // falls through to a logged 500.
@@ -80,6 +80,28 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             Status = 400,
             Title = "One or more validation errors occurred.",
         };
+
+    /// <summary>
+    /// A request the framework could not bind: the detail says what is wrong and, when one field is at fault (a wrong
+    /// type, an impossible date), <c>errors</c> names it as the client sent it (snake_case), like a validation failure.
+    /// </summary>
+    private static ProblemDetails BadRequest(BadHttpRequestException exception)
+    {
+        var detail = Describe(exception);
+        var field = exception.InnerException is JsonException { Path: { Length: > 2 } path } && path.StartsWith("$.", StringComparison.Ordinal)
+            ? path[2..]
+            : BindingFailure().Match(exception.Message) is { Success: true } binding
+                ? JsonNamingPolicy.SnakeCaseLower.ConvertName(binding.Groups["name"].Value)
+                : null;
+        return field is null
+            ? Problem(exception.StatusCode, "Bad request", detail)
+            : new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
+            {
+                Status = exception.StatusCode,
+                Title = "Bad request",
+                Detail = detail,
+            };
+    }
 
     // The framework's own messages name C# types and parameters; clients get the JSON path or the query/route name instead.
     private static string Describe(BadHttpRequestException exception)

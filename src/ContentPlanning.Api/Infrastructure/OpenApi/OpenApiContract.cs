@@ -38,6 +38,7 @@ public static class OpenApiContract
             });
             options.AddSchemaTransformer(DescribeWhatIsWritten);
             options.AddOperationTransformer(NameAndDescribeErrors);
+            options.AddDocumentTransformer(OpenApiPrecision.ApplyAsync);
         });
 
     /// <summary>The schema name of a type, or null to inline it.</summary>

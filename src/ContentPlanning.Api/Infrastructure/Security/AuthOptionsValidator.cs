@@ -46,7 +46,7 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             }
             else if (key.Length < MinimumKeyBytes)
             {
-                failures.Add($"Auth__SigningKey must hold at least 256 bits ({MinimumKeyBytes} bytes); it holds {key.Length * 8}.");
+                failures.Add($"Auth__SigningKey must hold at least 256 bits ({MinimumKeyBytes} bytes); it holds {key.Length * 8} bits ({key.Length} bytes).");
             }
 
             if (string.IsNullOrWhiteSpace(options.Issuer))
