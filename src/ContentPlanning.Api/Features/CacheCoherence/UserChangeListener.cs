@@ -19,15 +19,13 @@ namespace ContentPlanning.Api.Features.CacheCoherence;
 public sealed partial class UserChangeListener(
     IConfiguration configuration,
     IOptions<CacheCoherenceOptions> options,
-    ITieredCache cache,
+    UserDataCache cache,
+    IOptions<CacheSettings> cacheSettings,
     RedisConnection redis,
     ILogger<UserChangeListener> logger) : BackgroundService
 {
     /// <summary>Prefix of the listening connection's application_name (operators find it in pg_stat_activity).</summary>
     public const string ApplicationNamePrefix = "cp-listener:";
-
-    // This node's L1 only: the remote tiers are handled once per notification by the claim's winner.
-    private static readonly CacheEntryOptions LocalOnly = new() { SkipDistributedCache = true, SkipBackplane = true };
 
     private static readonly TimeSpan ClaimLifetime = TimeSpan.FromMinutes(1);
 
@@ -76,7 +74,7 @@ public sealed partial class UserChangeListener(
         var builder = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Postgres"))
         {
             Pooling = false,
-            ApplicationName = (ApplicationNamePrefix + cache.GetStatistics().NodeId) is var name && name.Length > 63 ? name[..63] : name,
+            ApplicationName = (ApplicationNamePrefix + cacheSettings.Value.NodeId) is var name && name.Length > 63 ? name[..63] : name,
             // A half-open socket must surface as an error, not as silence that looks like "no writes".
             KeepAlive = 10,
         };
@@ -98,7 +96,7 @@ public sealed partial class UserChangeListener(
                 {
                     // Notifications sent while nobody listened are lost: nothing in L1 from before the drop can be
                     // trusted. Expired, not removed, so fail-safe can still answer while the database is down.
-                    await cache.ExpireAllAsync(LocalOnly, stoppingToken);
+                    await cache.ExpireAllOnThisNodeAsync(stoppingToken);
                     Reconnects.Add(1);
                     LogResumed(logger, settings.Channel);
                 }
@@ -154,12 +152,12 @@ public sealed partial class UserChangeListener(
         var notifications = payloads.Distinct(StringComparer.Ordinal).ToList();
         foreach (var payload in notifications)
         {
-            await cache.RemoveByTagAsync(UserDataCache.UserTag(UserId(payload)), LocalOnly, cancellationToken);
+            await cache.InvalidateOnThisNodeAsync(UserId(payload), cancellationToken);
         }
 
         foreach (var payload in await ClaimAsync(notifications))
         {
-            await cache.RemoveByTagAsync(UserDataCache.UserTag(UserId(payload)), cancellationToken: cancellationToken);
+            await cache.InvalidateAsync(UserId(payload), cancellationToken);
         }
 
         Notifications.Add(notifications.Count);
@@ -175,9 +173,9 @@ public sealed partial class UserChangeListener(
     {
         if (!redis.IsConfigured || !redis.IsConnected) return [];
         var database = (await redis.GetMultiplexerAsync()).GetDatabase();
-        var node = cache.GetStatistics().NodeId;
+        var node = cacheSettings.Value.NodeId;
         var claims = notifications
-            .Select(payload => database.StringSetAsync($"{cache.Name}:coherence:{payload}", node, ClaimLifetime, When.NotExists))
+            .Select(payload => database.StringSetAsync($"{cacheSettings.Value.Name}:coherence:{payload}", node, ClaimLifetime, When.NotExists))
             .ToList();
         try
         {

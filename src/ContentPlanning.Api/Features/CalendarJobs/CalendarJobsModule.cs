@@ -57,7 +57,7 @@ internal sealed class CalendarJobsModule : IServiceModule
             {
                 server.WorkerCount = jobs.WorkersPerNode;
                 server.Queues = [HangfireQueue.RunQueue, HangfireQueue.WebhookQueue, "default"];
-                server.ServerName = sp.GetRequiredService<ITieredCache>().GetStatistics().NodeId;
+                server.ServerName = sp.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId;
                 server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             });
         }

@@ -21,41 +21,26 @@ public static class GetActiveStrategy
 
     public static string CacheKey(string userId) => "active-strategy:" + userId;
 
-    // A user without strategies is remembered briefly only; creating one invalidates it anyway.
-    private static readonly TimeSpan NotFoundDuration = TimeSpan.FromSeconds(30);
-
     internal sealed class Validator : AbstractValidator<Query>
     {
         public Validator() => RuleFor(x => x.UserId).ValidUserId();
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, TimeProvider time) : IRequestHandler<Query, Response?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CachedRead cache, TimeProvider time) : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
-            // The entry defaults are the Cache__* settings (appsettings: 5 min L1, 1 h L2, 2 s soft timeout).
-            var defaults = cache.Cache.DefaultEntryOptions;
-            var options = request.ForceRefresh ? defaults with { SkipCacheRead = true } : defaults;
-            var result = await cache.Cache.GetOrSetAsync<(NpgsqlDataSource, string), StrategyResolution.Resolved?>(
+            // The entry options are the Cache__* defaults (appsettings: 5 min L1, 1 h L2, 2 s soft timeout).
+            var answer = await cache.ReadAsync(
                 CacheKey(request.UserId),
                 (dataSource, request.UserId),
-                static async (context, state, ct) =>
-                {
-                    var resolved = await LoadAsync(state.Item1, state.Item2, ct);
-                    if (resolved is null)
-                    {
-                        // Fail-safe capped too: a not-found entry's Redis key lives NotFoundDuration, not the fail-safe window.
-                        context.Options = context.Options.LivingAtMost(NotFoundDuration);
-                    }
+                static (state, ct) => LoadAsync(state.dataSource, state.UserId, ct),
+                request.ForceRefresh,
+                tags: UserDataCache.UserTags(request.UserId),
+                cancellationToken: cancellationToken);
 
-                    return resolved;
-                },
-                options,
-                UserDataCache.UserTags(request.UserId),
-                cancellationToken);
-
-            return result.Value is { } value
-                ? new Response(value.Strategy, value.Resolution, value.Activation, CacheInfo.From(result, request.ForceRefresh, "database", time))
+            return answer.Value is { } value
+                ? new Response(value.Strategy, value.Resolution, value.Activation, CacheInfo.From(answer, request.ForceRefresh, "database", time))
                 : null;
         }
 

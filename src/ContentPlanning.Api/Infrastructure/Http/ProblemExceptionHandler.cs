@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ContentPlanning.Caching;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -28,7 +27,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             PostgresException { SqlState: UserSourceBytesExceeded } limit => Problem(413, "User data limit exceeded",
                 $"This write would take the user's gap analyses, recommendations and analytics past {limit.Hint} stored bytes "
                 + "(Database__MaxUserSourceBytes); delete or shrink some first."),
-            FactoryTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
+            ZiggyCreatures.Caching.Fusion.SyntheticTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
             NpgsqlException { InnerException: TimeoutException } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } =>
                 Problem(503, "Service unavailable", "The database did not answer in time (Database__CommandTimeoutSeconds); try again shortly."),
             NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException } or TimeoutException =>
