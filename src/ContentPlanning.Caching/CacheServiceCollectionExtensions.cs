@@ -76,7 +76,9 @@ public static class CacheServiceCollectionExtensions
             .WithDefaultEntryOptions(entry)
             .WithMemoryCache(sp => sp.GetRequiredService<CacheMemory>().Cache)
             .WithPostSetup((sp, cache) => sp.GetRequiredService<CacheCounters>().Subscribe(cache));
-        services.AddSingleton(sp => sp.GetRequiredService<IFusionCacheProvider>().GetCache(settings.Name));
+        // The named cache as IFusionCache (AddFusionCache registers only the default-named one directly). Built by the
+        // builder itself, which keeps one instance: the same one IFusionCacheProvider.GetCache(name) hands out.
+        services.AddSingleton(builder.Build);
 
         if (string.IsNullOrWhiteSpace(redisConnectionString))
         {
