@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# HTTP benchmark (issue 16): its own PostgreSQL, Redis and API (Release, production logging) on 127.0.0.1, N seeded users,
-# wrk with the same threads and connections for every case, interleaved rounds, medians; prints one table.
-#   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C]
+# HTTP benchmark (issues 16, 22): its own PostgreSQL, Redis and API (Release, production logging) on 127.0.0.1, N seeded
+# users, wrk with the same threads and connections for every case, interleaved rounds, medians; prints one table with
+# req/s and the serving process's CPU µs per request (/proc/PID/stat), each against a separate minimal ASP.NET Core app
+# (tests/ContentPlanning.MinimalApp) answering the same bytes.
+#   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C] [--cases a,b,...]
+#   scripts/bench-http.sh --profile CASE [--duration S]   (one run of CASE under dotnet-trace: the top methods, exclusive and inclusive)
 #   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run)
-# Ports: PostgreSQL 56481, Redis 56482, API 56483, the second node of --simulate 56493 (BENCH_PG_PORT, BENCH_REDIS_PORT,
-# BENCH_API_PORT, BENCH_API2_PORT). Data in .local/bench-http.
+# Ports: PostgreSQL 56481, Redis 56482, API 56483, the minimal app 56484, the API with bearer tokens 56485, the second
+# node of --simulate 56493 (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_API_PORT, BENCH_MINIMAL_PORT, BENCH_BEARER_PORT,
+# BENCH_API2_PORT). Data in .local/bench-http.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . scripts/servers.sh
 
-USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false
+USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false ONLY= PROFILE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --simulate) SIMULATE=true; shift ;;
@@ -19,6 +23,8 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
+    --cases) ONLY=$2; shift 2 ;;
+    --profile) PROFILE=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -28,6 +34,8 @@ DURATION=${DURATION:-$($SIMULATE && echo 180 || echo 5)}
 PG_PORT=${BENCH_PG_PORT:-56481} REDIS_PORT=${BENCH_REDIS_PORT:-56482} API_PORT=${BENCH_API_PORT:-56483}
 DATA=$ROOT/.local/bench-http
 API=http://127.0.0.1:$API_PORT
+MINIMAL=http://127.0.0.1:${BENCH_MINIMAL_PORT:-$((API_PORT + 1))}
+BEARER=http://127.0.0.1:${BENCH_BEARER_PORT:-$((API_PORT + 2))}
 B=$API/api/content-planning
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -35,8 +43,10 @@ ensure_packages
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
   || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
 
-API_PID= API2_PID=
+API_PID= API2_PID= MINIMAL_PID= BEARER_PID=
 cleanup() {
+  [ -n "$MINIMAL_PID" ] && kill "$MINIMAL_PID" 2>/dev/null && wait "$MINIMAL_PID" 2>/dev/null || true
+  [ -n "$BEARER_PID" ] && kill "$BEARER_PID" 2>/dev/null && wait "$BEARER_PID" 2>/dev/null || true
   [ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
   [ -n "$API2_PID" ] && kill "$API2_PID" 2>/dev/null && wait "$API2_PID" 2>/dev/null || true
   stop_redis "$REDIS_PORT"
@@ -59,7 +69,11 @@ export OTEL_TRACES_SAMPLER=${OTEL_TRACES_SAMPLER:-parentbased_traceidratio} OTEL
 
 echo "== Building (Release)"
 dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
+dotnet build tests/ContentPlanning.MinimalApp -c Release -nologo -v quiet -clp:ErrorsOnly
+MINIMAL_DLL=$ROOT/tests/ContentPlanning.MinimalApp/bin/Release/net10.0/ContentPlanning.MinimalApp.dll
+# BENCH_API_DLL: measure another build of the API (e.g. an older commit's, for a before/after table) with this script.
+API_DLL=${BENCH_API_DLL:-$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll}
+API_DIR=$(dirname "$API_DLL")
 dotnet "$API_DLL" migrate >/dev/null
 
 echo "== Seeding $USERS users"
@@ -70,7 +84,7 @@ psql -tA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c \
   "SELECT (SELECT count(*) FROM user_profiles) || ' profiles, ' || (SELECT count(*) FROM content_strategies) || ' strategies, ' || (SELECT count(*) FROM content_gap_analyses) || ' gap analyses, ' || (SELECT count(*) FROM content_recommendations) || ' recommendations, ' || (SELECT count(*) FROM content_analytics) || ' analytics rows'"
 
 start_api() {
-  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
+  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
   API_PID=$!
   for _ in $(seq 1 100); do curl -sf "$API/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "The API did not become ready (see $DATA/api.log)" >&2; exit 1
@@ -78,32 +92,45 @@ start_api() {
 echo "== Starting the API on $API"
 start_api
 
-# Database commands the server has run so far: the Npgsql operation-duration histogram's count, from /metrics.
+# Database commands the server at URL has run so far: the Npgsql operation-duration histogram's count, from /metrics.
 db_commands() {
-  curl -s "$API/metrics" | awk '/^db_client_operation_duration_seconds_count/ { s += $NF } END { printf "%d\n", s }'
+  curl -s "${1:-$API}/metrics" | awk '/^db_client_operation_duration_seconds_count/ { s += $NF } END { printf "%d\n", s }'
 }
 
-# run_wrk NAME USERS PATH [METHOD BODY MAX FIRST]: one wrk run; appends "req/s p50_ms p99_ms errors db_per_1000" to results/NAME.
+# CPU time (user + system) PID has used so far, in µs (/proc/PID/stat fields 14 and 15, in clock ticks).
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_us() { awk -v t="$TICK_US" '{ print ($14 + $15) * t }' "/proc/$1/stat"; }
+
+# run_wrk NAME USERS PATH [METHOD BODY MAX FIRST]: one wrk run against $TARGET (default the API, served by $TARGET_PID) with
+# $TOKEN as bearer token if set; appends "req/s p50_ms p99_ms errors db_per_1000 cpu_us_per_request" to results/NAME.
 run_wrk() {
-  local name=$1 users=$2 path=$3 method=${4:-GET} body=${5:-} max=${6:-0} first=${7:-1} before after line
-  before=$(db_commands)
-  line=$(BENCH_PATH="/api/content-planning$path" BENCH_USERS=$users BENCH_METHOD=$method BENCH_BODY=$body BENCH_MAX=$max \
-         BENCH_FIRST=$first BENCH_THREADS=$THREADS \
-         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s scripts/bench-http/round-robin.lua "$API" | grep '^RESULT ')
-  [ -n "$body" ] || unset BENCH_BODY
-  after=$(db_commands)
+  local name=$1 users=$2 path=$3 method=${4:-GET} body=${5:-} max=${6:-0} first=${7:-1} before after line cpu0 cpu1 t0 t1
+  local target=${TARGET:-$API} pid=${TARGET_PID:-$API_PID} prefix=${TARGET_PREFIX-/api/content-planning}
+  before=$(db_commands "$target")
+  cpu0=$(cpu_us "$pid") t0=$(date +%s%N)
+  line=$(BENCH_PATH="$prefix$path" BENCH_USERS=$users BENCH_METHOD=$method BENCH_BODY=$body BENCH_MAX=$max \
+         BENCH_FIRST=$first BENCH_THREADS=$THREADS BENCH_TOKEN=${TOKEN:-} \
+         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s scripts/bench-http/round-robin.lua "$target" | grep '^RESULT ')
+  cpu1=$(cpu_us "$pid") t1=$(date +%s%N)
+  after=$(db_commands "$target")
   # RESULT requests seconds socket-errors non-2xx p50-us p99-us mean-us. A capped pass (max > 0) ends before the duration,
   # but wrk divides by the whole duration: its rate is taken from Little's law instead (connections / mean latency).
-  echo "$line" | awk -v b="$before" -v a="$after" -v capped="$max" -v c="$CONNECTIONS" '{
+  # Columns 6 and 7: the process's CPU per request, as measured and net of its idle rate (IDLE_US_PER_S[pid]) over the run.
+  echo "$line" | awk -v b="$before" -v a="$after" -v capped="$max" -v c="$CONNECTIONS" -v cpu="$((cpu1 - cpu0))" \
+      -v idle="$(( ${IDLE_US_PER_S[$pid]:-0} * (t1 - t0) / 1000000000 ))" '{
       rate = capped > 0 ? c / ($8 / 1e6) : $2 / $3
-      printf "%.0f %.2f %.2f %d %.1f\n", rate, $6 / 1000, $7 / 1000, $4 + $5, (a - b) * 1000 / ($2 > 0 ? $2 : 1)
+      n = $2 > 0 ? $2 : 1
+      printf "%.0f %.2f %.2f %d %.1f %.1f %.1f\n", rate, $6 / 1000, $7 / 1000, $4 + $5, (a - b) * 1000 / n, cpu / n, (cpu - idle) / n
     }' >> "$DATA/results/$name"
 }
 
 echo "== Preparing: the baseline bytes, warm L1/L2"
 curl -sf "$B/calendar-generation/comprehensive-user-data?user_id=bench-1" > "$DATA/typical.json"
-curl -sf -X PUT --data-binary @"$DATA/typical.json" "$B/benchmark/baseline"
-echo "   typical comprehensive answer: $(wc -c < "$DATA/typical.json") bytes"
+curl -sf "$B/users/bench-1/active-strategy" > "$DATA/active.json"
+# The API's own baseline route (Benchmark__Enabled), if this build still has it: a second, in-process baseline line.
+HAS_INPROC=false
+curl -sf -X PUT --data-binary @"$DATA/typical.json" "$B/benchmark/baseline" && HAS_INPROC=true
+echo "   typical comprehensive answer: $(wc -c < "$DATA/typical.json") bytes, active strategy: $(wc -c < "$DATA/active.json") bytes"
 WARM_MAX=$(( (USERS + THREADS - 1) / THREADS ))
 # Every user's comprehensive data into L1 and L2, through the admin warm route (1000 users a call).
 start=$(date +%s.%N)
@@ -119,7 +146,7 @@ DURATION=$($SIMULATE && echo 5 || echo "$DURATION") run_wrk warm-active 1 "/user
 if $SIMULATE; then
   API2=http://127.0.0.1:${BENCH_API2_PORT:-$((API_PORT + 10))}
   echo "== Starting a second node on $API2"
-  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
+  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
   API2_PID=$!
   for _ in $(seq 1 100); do curl -sf "$API2/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   echo "== Generating 300 calendars (the calendar reads' targets)"
@@ -165,26 +192,87 @@ HAS_CALENDAR=false
 openapi=$(curl -s "$API/openapi/v1.json")
 [[ $openapi == *'/calendar-generation/generate-calendar'* ]] && HAS_CALENDAR=true
 
-CASES=(baseline hot-l1 rr-1000 cold-l2-all force-1000 active-hot)
+echo "== Starting the minimal app on $MINIMAL (the baseline) and the API with bearer tokens on $BEARER"
+(exec dotnet "$MINIMAL_DLL" --urls "$MINIMAL" comprehensive="$DATA/typical.json" active="$DATA/active.json") >"$DATA/minimal.log" 2>&1 &
+MINIMAL_PID=$!
+SIGNING_KEY=$(head -c 32 /dev/urandom | base64)
+bearer_env=(Auth__Mode=jwt Auth__SigningKey="$SIGNING_KEY" Auth__Issuer=bench Auth__Audience=content-planning)
+TOKEN_USER=$(env "${bearer_env[@]}" dotnet "$API_DLL" token bench-1 user 12)
+(cd "$API_DIR" && exec env "${bearer_env[@]}" dotnet "$API_DLL" --urls "$BEARER") >"$DATA/bearer.log" 2>&1 &
+BEARER_PID=$!
+for url in "$MINIMAL/comprehensive" "$BEARER/health/ready"; do
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$url" && break; sleep 0.2; done
+  curl -sf -o /dev/null "$url" || { echo "$url did not answer (see $DATA/*.log)" >&2; exit 1; }
+done
+cmp -s <(curl -s "$MINIMAL/comprehensive") "$DATA/typical.json" || { echo "the minimal app answers other bytes" >&2; exit 1; }
+
+CASES=(minimal-comprehensive hot-l1 bearer-hot-l1 minimal-active active-hot bearer-active-hot rr-1000 cold-l2-all force-1000)
+$HAS_INPROC && CASES=(inproc-baseline "${CASES[@]}")
 $HAS_CALENDAR && CASES+=(generate-monthly get-calendar)
+if [ -n "$ONLY" ]; then IFS=, read -r -a CASES <<< "$ONLY"; fi
+on_minimal() { TARGET=$MINIMAL TARGET_PID=$MINIMAL_PID TARGET_PREFIX= run_wrk "$@"; }
+on_bearer() { TARGET=$BEARER TARGET_PID=$BEARER_PID TOKEN=$TOKEN_USER run_wrk "$@"; }
 run_case() {
   case "$1" in
-    baseline) run_wrk baseline 1 "/benchmark/baseline" ;;
-    hot-l1) run_wrk hot-l1 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1" ;;
-    rr-1000) run_wrk rr-1000 1000 "/calendar-generation/comprehensive-user-data?user_id={user}" ;;
+    minimal-comprehensive) on_minimal "$1" 1 "/comprehensive" ;;
+    minimal-active) on_minimal "$1" 1 "/active" ;;
+    inproc-baseline) run_wrk "$1" 1 "/benchmark/baseline" ;;
+    hot-l1) run_wrk "$1" 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1" ;;
+    bearer-hot-l1) on_bearer "$1" 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1" ;;
+    rr-1000) run_wrk "$1" 1000 "/calendar-generation/comprehensive-user-data?user_id={user}" ;;
     cold-l2-all)
-      curl -sf -X POST "$B/benchmark/clear-memory"
-      run_wrk cold-l2-all "$USERS" "/calendar-generation/comprehensive-user-data?user_id={user}" GET "" "$WARM_MAX" ;;
-    force-1000) run_wrk force-1000 1000 "/calendar-generation/comprehensive-user-data?user_id={user}&force_refresh=true" ;;
-    active-hot) run_wrk active-hot 1 "/users/bench-1/active-strategy" ;;
-    generate-monthly) run_wrk generate-monthly 1000 "/calendar-generation/generate-calendar" POST \
+      # L1 emptied by the API's benchmark route; a build without it is restarted instead (which also empties L1).
+      curl -sf -X POST "$B/benchmark/clear-memory" || { kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; start_api; }
+      run_wrk "$1" "$USERS" "/calendar-generation/comprehensive-user-data?user_id={user}" GET "" "$WARM_MAX" ;;
+    force-1000) run_wrk "$1" 1000 "/calendar-generation/comprehensive-user-data?user_id={user}&force_refresh=true" ;;
+    active-hot) run_wrk "$1" 1 "/users/bench-1/active-strategy" ;;
+    bearer-active-hot) on_bearer "$1" 1 "/users/bench-1/active-strategy" ;;
+    generate-monthly) run_wrk "$1" 1000 "/calendar-generation/generate-calendar" POST \
         '{"user_id": "{user}", "calendar_type": "monthly"}' ;;
     get-calendar)
       local lo hi
       read -r lo hi < <(psql -tA -F' ' -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c "SELECT min(id), max(id) FROM generated_calendars")
-      run_wrk get-calendar $((hi - lo + 1)) "/calendars/{n}" GET "" 0 "$lo" ;;
+      run_wrk "$1" $((hi - lo + 1)) "/calendars/{n}" GET "" 0 "$lo" ;;
+    *) echo "unknown case: $1" >&2; exit 2 ;;
   esac
 }
+
+# The bearer node's L1 warmed for its two hot keys (it shares Redis and PostgreSQL with the first node).
+for p in "/calendar-generation/comprehensive-user-data?user_id=bench-1" "/users/bench-1/active-strategy"; do
+  curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN_USER" "$BEARER/api/content-planning$p" || { echo "bearer read of $p failed" >&2; exit 1; }
+done
+# Every process JIT-warmed on its routes before the first measured round.
+DURATION=2 on_minimal warm 1 "/comprehensive"; DURATION=2 on_minimal warm 1 "/active"
+DURATION=2 on_bearer warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
+DURATION=2 run_wrk warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
+
+declare -A IDLE_T0 IDLE_A
+if [ -n "$PROFILE" ]; then
+  # Sampled thread stacks (about 100 Hz per thread) of the process serving the case, while wrk runs it once.
+  export PATH="$PATH:$HOME/.dotnet/tools"
+  command -v dotnet-trace >/dev/null 2>&1 || dotnet tool install --global dotnet-trace >/dev/null
+  case "$PROFILE" in minimal-*) pid=$MINIMAL_PID ;; bearer-*) pid=$BEARER_PID ;; *) pid=$API_PID ;; esac
+  trace=$DATA/profile-$PROFILE.nettrace
+  dotnet-trace collect -p "$pid" --profile dotnet-sampled-thread-time -o "$trace" --duration "00:00:$(printf %02d $((DURATION + 2)))" >/dev/null &
+  tracer=$!
+  sleep 1
+  run_case "$PROFILE"
+  wait "$tracer" || true
+  echo "== $PROFILE: $(col() { awk -v c="$2" '{ print $c }' "$DATA/results/$1"; }; col "$PROFILE" 1) req/s, $(awk '{ print $6 }' "$DATA/results/$PROFILE") CPU µs/request; trace $trace"
+  dotnet-trace report "$trace" topN -n 60
+  dotnet-trace report "$trace" topN -n 100 --inclusive
+  exit 0
+fi
+
+# What each process burns with no request at all (timers, job polling, metrics), in CPU µs per second over 5 s: the
+# table's net column subtracts it, so a slow run does not charge the background to each request.
+declare -A IDLE_US_PER_S
+for pid in "$API_PID" "$MINIMAL_PID" "$BEARER_PID"; do a=$(cpu_us "$pid"); IDLE_T0[$pid]=$(date +%s%N); IDLE_A[$pid]=$a; done 2>/dev/null || true
+sleep 5
+for pid in "$API_PID" "$MINIMAL_PID" "$BEARER_PID"; do
+  IDLE_US_PER_S[$pid]=$(( ($(cpu_us "$pid") - IDLE_A[$pid]) * 1000000000 / ($(date +%s%N) - IDLE_T0[$pid]) ))
+done
+echo "   idle CPU: API $((IDLE_US_PER_S[$API_PID] / 1000)) ms/s, minimal app $((IDLE_US_PER_S[$MINIMAL_PID] / 1000)) ms/s, bearer API $((IDLE_US_PER_S[$BEARER_PID] / 1000)) ms/s"
 
 echo "== Measuring: ${#CASES[@]} cases x $ROUNDS rounds, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s each, interleaved"
 for round in $(seq 1 "$ROUNDS"); do
@@ -193,27 +281,35 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-col() { awk -v c="$2" '{ print $c }' "$DATA/results/$1" | median; }
-base=$(col baseline 1)
+col() { [ -f "$DATA/results/$1" ] && awk -v c="$2" '{ print $c }' "$DATA/results/$1" | median || echo 0; }
+# Each case against the minimal app answering the same bytes (the active-strategy cases against its answer, the rest
+# against the comprehensive one).
+baseline_of() { case "$1" in *active*) echo minimal-active ;; *) echo minimal-comprehensive ;; esac; }
 describe() {
   case "$1" in
-    baseline) echo "1. baseline: pre-serialized bytes (same size)" ;;
-    hot-l1) echo "2. comprehensive data, one hot user (L1)" ;;
-    rr-1000) echo "3. comprehensive data, 1 000 users round robin, warm" ;;
-    cold-l2-all) echo "4. comprehensive data, $USERS users, L1 cleared, L2 warm" ;;
-    force-1000) echo "5. comprehensive data, force_refresh, 1 000 users" ;;
-    active-hot) echo "6. active strategy, one hot user" ;;
-    generate-monthly) echo "7. generate-calendar monthly, 1 000 users (POST)" ;;
-    get-calendar) echo "8. GET /calendars/{id} over stored calendars" ;;
+    minimal-comprehensive) echo "minimal app: the comprehensive answer's $(wc -c < "$DATA/typical.json") bytes (baseline)" ;;
+    minimal-active) echo "minimal app: the active-strategy answer's $(wc -c < "$DATA/active.json") bytes (baseline)" ;;
+    inproc-baseline) echo "the API's own /benchmark/baseline (same bytes, whole pipeline)" ;;
+    hot-l1) echo "comprehensive data, one hot user (L1)" ;;
+    bearer-hot-l1) echo "comprehensive data, one hot user (L1), bearer token (HS256)" ;;
+    rr-1000) echo "comprehensive data, 1 000 users round robin, warm" ;;
+    cold-l2-all) echo "comprehensive data, $USERS users, L1 cleared, L2 warm" ;;
+    force-1000) echo "comprehensive data, force_refresh, 1 000 users" ;;
+    active-hot) echo "active strategy, one hot user (L1)" ;;
+    bearer-active-hot) echo "active strategy, one hot user (L1), bearer token (HS256)" ;;
+    generate-monthly) echo "generate-calendar monthly, 1 000 users (POST)" ;;
+    get-calendar) echo "GET /calendars/{id} over stored calendars" ;;
   esac
 }
 echo
-echo "| case | req/s | p50 ms | p99 ms | errors | x baseline | db commands / 1000 req |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| case | req/s | x minimal | CPU µs/req | net of idle | x minimal (net) | p50 ms | p99 ms | errors | db commands / 1000 req |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for c in "${CASES[@]}"; do
-  rps=$(col "$c" 1)
-  printf '| %s | %.0f | %s | %s | %s | %.2f | %s |\n' "$(describe "$c")" "$rps" "$(col "$c" 2)" "$(col "$c" 3)" \
-    "$(awk '{ s += $4 } END { print s }' "$DATA/results/$c")" "$(awk -v a="$rps" -v b="$base" 'BEGIN { print a / b }')" "$(col "$c" 5)"
+  rps=$(col "$c" 1) cpu=$(col "$c" 6) net=$(col "$c" 7) base=$(baseline_of "$c")
+  printf '| %s | %.0f | %s | %.1f | %.1f | %s | %s | %s | %s | %s |\n' "$(describe "$c")" "$rps" \
+    "$(awk -v a="$rps" -v b="$(col "$base" 1)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" "$cpu" "$net" \
+    "$(awk -v a="$net" -v b="$(col "$base" 7)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+    "$(col "$c" 2)" "$(col "$c" 3)" "$(awk '{ s += $4 } END { print s }' "$DATA/results/$c")" "$(col "$c" 5)"
 done
 echo
-echo "sampler: $OTEL_TRACES_SAMPLER $OTEL_TRACES_SAMPLER_ARG; medians of $ROUNDS interleaved rounds; errors summed over rounds; machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB"
+echo "sampler: $OTEL_TRACES_SAMPLER $OTEL_TRACES_SAMPLER_ARG; medians of $ROUNDS interleaved rounds; CPU = the serving process's utime+stime (/proc) / requests; errors summed over rounds; machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB"

@@ -85,5 +85,7 @@ cat <<TXT
 
   Ctrl-C stops the API.
 TXT
+# scripts/cluster.sh prepares through this script (servers, keys, build, migrations, demo data) and starts its own nodes.
+[ -n "${RUN_ONLY_PREPARE:-}" ] && exit 0
 cd src/ContentPlanning.Api
 exec dotnet "bin/Release/net10.0/ContentPlanning.Api.dll" --urls "$API_URL"

@@ -13,10 +13,11 @@ pg_bin() {
   return 1
 }
 
-# ensure_packages [COMMAND...]: the servers every script needs, plus the given commands (each a Debian package of that name).
+# ensure_packages [COMMAND[=PACKAGE]...]: the servers every script needs, plus the given commands (each from the Debian
+# package of that name, or the one named after "=": nginx=nginx-light).
 ensure_packages() {
   local missing=() extra
-  for extra in "$@"; do command -v "$extra" >/dev/null 2>&1 || missing+=("$extra"); done
+  for extra in "$@"; do command -v "${extra%%=*}" >/dev/null 2>&1 || missing+=("${extra#*=}"); done
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   pg_bin >/dev/null 2>&1 || missing+=(postgresql)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
@@ -85,6 +86,59 @@ start_redis() {
   done
   echo "Redis did not start on port $port (see $dir/redis.log)" >&2
   return 1
+}
+
+# start_pgbouncer DIR PORT PG_PORT [POOL_MODE]: PgBouncer on 127.0.0.1:PORT in front of the PostgreSQL on PG_PORT
+# (every database, as user app, transaction pooling unless told otherwise). Installed on first use.
+start_pgbouncer() {
+  local dir=$1 port=$2 pg_port=$3 mode=${4:-transaction} run_as=()
+  command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || ensure_packages pgbouncer
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$pg_port user=app
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = any
+pool_mode = $mode
+max_client_conn = 1000
+default_pool_size = 20
+min_pool_size = 0
+server_idle_timeout = 60
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  if [ "$(id -u)" = 0 ]; then
+    # PgBouncer refuses to run as root.
+    chown -R postgres:postgres "$dir"
+    local p=$dir
+    while [ "$p" != / ]; do p=$(dirname "$p"); chmod o+x "$p" 2>/dev/null || true; done
+    run_as=(runuser -u postgres --)
+  fi
+  stop_pgbouncer "$dir"
+  "${run_as[@]}" "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" -d "$dir/pgbouncer.ini"
+  local i
+  for i in $(seq 1 50); do
+    psql -h 127.0.0.1 -p "$port" -U app -d postgres -tAc 'select 1' >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "PgBouncer did not start on port $port (see $dir/pgbouncer.log)" >&2
+  return 1
+}
+
+stop_pgbouncer() {
+  local dir=$1 pid
+  [ -f "$dir/pgbouncer.pid" ] || return 0
+  pid=$(cat "$dir/pgbouncer.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+    local i
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$dir/pgbouncer.pid"
 }
 
 stop_redis() {

@@ -2,6 +2,7 @@ using ContentPlanning.Api.Infrastructure;
 using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Health;
+using ContentPlanning.Api.Infrastructure.Hosting;
 using ContentPlanning.Api.Infrastructure.Http;
 using ContentPlanning.Api.Infrastructure.OpenApi;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -17,7 +18,10 @@ builder.Services
     .AddAdminKey(builder.Configuration)
     .AddAuth(builder.Configuration)
     .AddHttpConventions()
+    .AddForwardedClients(builder.Configuration)
+    .AddBrowserOrigins(builder.Configuration)
     .AddRateLimits(builder.Configuration)
+    .AddGracefulShutdown(builder.Configuration)
     .AddHealth()
     .AddFeatures(builder.Configuration)
     .AddOpenApiContract();
@@ -29,13 +33,16 @@ if (CommandLine.IsCommand(args))
     return await CommandLine.RunAsync(app, args);
 }
 
+app.UseForwardedClients();
 app.UseServerTiming();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestBodyLimit();
 
 app.MapOpenApi();
-app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
+// Only requests under /swagger pass through the UI's middleware (it matches every other path against its own).
+app.UseWhen(c => c.Request.Path.StartsWithSegments("/swagger"), ui => ui.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1")));
+app.UseCors();
 app.UseAuth();
 app.UseRateLimiter();
 app.MapHealth();

@@ -26,6 +26,7 @@ public static partial class CommandLine
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ContentPlanning.Cli");
         var migrator = app.Services.GetRequiredService<DatabaseMigrator>();
         var applied = await migrator.MigrateAsync();
+        await migrator.ApplySettingsAsync();
         LogMigrated(logger, applied.Count);
         if (args[0].Equals("seed", StringComparison.OrdinalIgnoreCase))
         {
@@ -52,14 +53,36 @@ public static partial class CommandLine
         return 0;
     }
 
-    /// <summary>Applies pending migrations before the server accepts requests, unless Database__MigrateOnStart is false.</summary>
+    /// <summary>
+    /// Applies pending migrations before the server accepts requests, unless Database__MigrateOnStart is false, then writes
+    /// the settings the database's triggers read (the user byte bound).
+    /// </summary>
     public static async Task MigrateOnStartAsync(this WebApplication app)
     {
+        var migrator = app.Services.GetRequiredService<DatabaseMigrator>();
         if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStart)
         {
-            await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
+            await migrator.MigrateAsync(app.Lifetime.ApplicationStopping);
+            await migrator.ApplySettingsAsync(app.Lifetime.ApplicationStopping);
+            return;
+        }
+
+        try
+        {
+            if (!await migrator.ApplySettingsAsync(app.Lifetime.ApplicationStopping))
+            {
+                LogSettingsNotApplied(app.Logger, "migration 0011 is not applied yet");
+            }
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            // Without migrating on start, a node may start before the database answers; the bound then stays as last written.
+            LogSettingsNotApplied(app.Logger, ex.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database settings (Database__MaxUserSourceBytes) not written at start: {Detail}")]
+    private static partial void LogSettingsNotApplied(ILogger logger, string detail);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Migrations: {Count} applied")]
     private static partial void LogMigrated(ILogger logger, int count);

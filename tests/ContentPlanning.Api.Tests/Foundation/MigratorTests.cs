@@ -106,7 +106,7 @@ public sealed class MigratorTests
     }
 
     private DatabaseMigrator Migrator(DatabaseOptions options) =>
-        new(_dataSource, Options.Create(options), NullLogger<DatabaseMigrator>.Instance);
+        new(_dataSource, new DatabaseConnections(_dataSource.ConnectionString, _dataSource.ConnectionString), Options.Create(options), NullLogger<DatabaseMigrator>.Instance);
 
     private async Task<long> Count(string sql)
     {

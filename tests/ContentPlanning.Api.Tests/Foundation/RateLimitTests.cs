@@ -58,4 +58,27 @@ public sealed class RateLimitTests : DatabaseTest
         await AssertProblemAsync(second, HttpStatusCode.TooManyRequests);
         Assert.That(second.Headers.RetryAfter, Is.Not.Null);
     }
+
+    [Test]
+    public async Task WithRedisUnreachableEachNodeStillLimitsOnItsOwn()
+    {
+        // Nothing listens on port 1: every Redis command fails at once, and the limiter counts on this node instead.
+        await using var node = new ApiFactory("node-limit-no-redis", new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = "127.0.0.1:1,connectTimeout=200",
+            ["RateLimiting:CalendarGenerationPerMinute"] = "2",
+            ["CacheCoherence:Enabled"] = "false",
+        });
+        using var alice = node.CreateClient(ApiFactory.UserToken("limited-offline"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await alice.PostJsonAsync(Generate, """{"user_id": "limited-offline", "calendar_type": "weekly"}""");
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.That(statuses.Count(s => s == HttpStatusCode.TooManyRequests), Is.EqualTo(1), string.Join(", ", statuses));
+        Assert.That(statuses.Take(2), Has.None.EqualTo(HttpStatusCode.InternalServerError));
+    }
 }

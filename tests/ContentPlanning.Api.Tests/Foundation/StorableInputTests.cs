@@ -23,6 +23,17 @@ public sealed class StorableInputTests : DatabaseTest
             .SetName("A number jsonb cannot hold");
         yield return new TestCaseData("POST", "/recommendations", $$"""{"user_id": "u1", "recommendation_type": "blog", "title": "t", "target_keywords": {{Deep(62)}}}""", "target_keywords")
             .SetName("JSON nested deeper than answers can carry");
+        // Issue 21 item 3: each of these answered 500 (StorableInput's walk threw on the lazily read value).
+        yield return new TestCaseData("PUT", "/users/u1/profile", """{"target_audience": {"a": 1, "a": 2}}""", "target_audience")
+            .SetName("Duplicate keys in a JSON value");
+        yield return new TestCaseData("PUT", "/users/u1/profile", """{"target_audience": {"x": [{"b": {"a": 1, "a": 2}}]}}""", "target_audience")
+            .SetName("Duplicate keys nested in a JSON value");
+        yield return new TestCaseData("POST", "/analytics", """{"user_id": "u1", "platform": "blog", "metrics": {"k": "\ud800"}}""", "metrics")
+            .SetName("A lone high surrogate escape in a JSON value");
+        yield return new TestCaseData("POST", "/recommendations", """{"user_id": "u1", "recommendation_type": "blog", "title": "t", "target_keywords": ["\udc00"]}""", "target_keywords")
+            .SetName("A lone low surrogate escape in a JSON list");
+        yield return new TestCaseData("POST", "/analytics", """{"user_id": "u1", "platform": "blog", "metrics": {"n": {"\ud800x": 1}}}""", "metrics")
+            .SetName("A lone surrogate escape in a nested JSON key");
         yield return new TestCaseData("PUT", "/users/u1/profile", """{"industry": "a\u0000"}""", "industry")
             .SetName("A NUL in a profile field");
         yield return new TestCaseData("PUT", "/users/demo-dave%0A/profile", """{"industry": "retail"}""", "user_id")

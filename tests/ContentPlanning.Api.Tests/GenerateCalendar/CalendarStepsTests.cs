@@ -129,4 +129,51 @@ public sealed class CalendarStepsTests
         var second = Generate(Input(type: "monthly"), out _, out _);
         Assert.That(second.Select(p => (p.Title, p.Platform, p.Pillar, p.PostingTime)), Is.EqualTo(first.Select(p => (p.Title, p.Platform, p.Pillar, p.PostingTime))));
     }
+
+    [Test]
+    public void ThePiecesOfOneDayPostAtDistinctTimesAtLeastAnHourApart()
+    {
+        // Issue 25: linkedin posts at 09:00 and blog at 08:00; "an hour later" for the day's second piece put it at 09:00 too.
+        var pieces = Generate(Input(perDay: 3, platforms: ["linkedin", "blog", "twitter"]), out _, out _);
+
+        foreach (var day in pieces.GroupBy(p => p.Date))
+        {
+            var times = day.Select(p => p.PostingTime).Order().ToList();
+            Assert.That(times.Zip(times.Skip(1), (a, b) => b - a), Is.All.GreaterThanOrEqualTo(TimeSpan.FromHours(1)), $"{day.Key}: {string.Join(", ", times)}");
+        }
+    }
+
+    [Test]
+    public void GeneratedTitlesAndDescriptionsNameEachPartOnceWithTheRightArticle()
+    {
+        // Issue 25: "Tutorials: Tutorials and Tutorials (article, Dec 9)", "A article for blog".
+        var pieces = Generate(Input(pillars: [new("Tutorials", 1)], gapThemes: ["Tutorials"], keywords: [], platforms: ["blog", "instagram"]), out _, out _);
+
+        Assert.Multiple(() =>
+        {
+            foreach (var piece in pieces)
+            {
+                Assert.That(System.Text.RegularExpressions.Regex.Count(piece.Title, "Tutorials"), Is.EqualTo(1), piece.Title);
+                Assert.That(System.Text.RegularExpressions.Regex.Count(piece.Description, "Tutorials"), Is.EqualTo(1), piece.Description);
+                Assert.That(piece.Description, Does.StartWith(piece.Platform == "blog" ? "An article for the blog" : "An image post for Instagram"));
+            }
+        });
+    }
+
+    [Test]
+    public void DuplicateOrHugePillarsAndBlankPlatformNamesStillPlanACalendar()
+    {
+        // Issue 21 item 5: these made generation throw (a dictionary key twice, an infinite weight sum, no platform left).
+        var duplicates = CalendarSteps.AnalyseStrategy(Input(pillars: [new("x", 1), new("X", 2), new("y", 1)]));
+        var huge = CalendarSteps.AnalyseStrategy(Input(pillars: [new("a", 1e308), new("b", 1e308)]));
+        var platforms = CalendarSteps.ChoosePlatforms(Input(platforms: []) with { ProfilePlatforms = ["", " "] });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(duplicates.Select(p => (p.Name, p.Weight)), Is.EqualTo(new[] { ("x", 0.75), ("y", 0.25) }));
+            Assert.That(huge.Select(p => p.Weight), Is.EqualTo(new[] { 0.5, 0.5 }));
+            Assert.That(platforms, Is.EqualTo(new[] { "linkedin", "blog", "twitter" }));
+            Assert.That(Generate(Input(pillars: [new("a", 1e308), new("a", 1e308)]), out _, out _), Is.Not.Empty);
+        });
+    }
 }

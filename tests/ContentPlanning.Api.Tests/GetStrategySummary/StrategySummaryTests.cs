@@ -214,4 +214,26 @@ public sealed class StrategySummaryTests : DatabaseTest
         var body = JsonNode.Parse(await again.Content.ReadAsStringAsync())!;
         Assert.That(body["cache_info"]!["source"]!.GetValue<string>(), Is.EqualTo("memory"));
     }
+
+    [Test]
+    public async Task MetricTotalsPastTheLargestDoubleSaturateInsteadOfFailing()
+    {
+        // Issue 21 item 4: each record alone is accepted; their sum is not a finite double, and the summary answered 500.
+        var id = await SeedStrategyAsync("sum-huge");
+        using var client = Testing.CreateClient();
+        foreach (var metrics in new[] { """{"views": 1.7e308, "likes": -1.7e308}""", """{"views": 1.7e308, "likes": -1.7e308}""", """{"views": 1, "likes": 2}""" })
+        {
+            using var created = await client.PostJsonAsync(ApiRoot + "/analytics",
+                $$"""{"user_id": "sum-huge", "strategy_id": {{id}}, "platform": "blog", "metrics": {{metrics}}}""");
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), await created.Content.ReadAsStringAsync());
+        }
+
+        var totals = (await GetAsync(client, id))["analytics"]!["platforms"]!["blog"]!["metrics"]!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(totals["views"]!.GetValue<double>(), Is.EqualTo(double.MaxValue));
+            Assert.That(totals["likes"]!.GetValue<double>(), Is.EqualTo(double.MinValue));
+        });
+    }
 }

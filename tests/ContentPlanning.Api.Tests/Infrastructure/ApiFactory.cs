@@ -70,6 +70,8 @@ public sealed class ApiFactory(string nodeName, IReadOnlyDictionary<string, stri
         builder.UseSetting("Auth:Audience", Audience);
         builder.UseSetting("Auth:SigningKey", SigningKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Tests read the recent-traces view: every request traced (production samples 1 %, see TraceSampling).
+        builder.UseSetting("OTEL_TRACES_SAMPLER", "always_on");
         // Tests generate and warm far more often than a client may; RateLimitTests sets real limits on a node of its own.
         builder.UseSetting("RateLimiting:CalendarGenerationPerMinute", "1000000");
         builder.UseSetting("RateLimiting:CacheWarmPerMinute", "1000000");

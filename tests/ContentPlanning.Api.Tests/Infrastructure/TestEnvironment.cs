@@ -7,6 +7,9 @@ public static class TestEnvironment
 
     public static string RedisConnectionString { get; } = Required("TEST_REDIS");
 
+    /// <summary>A PgBouncer in transaction pooling mode in front of the test PostgreSQL (scripts/test.sh starts it).</summary>
+    public static string PgBouncerConnectionString => Required("TEST_PGBOUNCER");
+
     /// <summary>
     /// A port free right now, chosen by the OS. Fixed test ports lie in Linux's ephemeral range (32768-60999), where any
     /// outgoing connection on the machine may be holding them: a fixed port failed CI with "address already in use".

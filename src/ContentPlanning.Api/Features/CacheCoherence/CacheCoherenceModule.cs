@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Health;
 
@@ -17,6 +18,22 @@ internal sealed class CacheCoherenceModule : IServiceModule
             .ValidateOnStart();
         services.AddSingleton<UserChangeListener>();
         services.AddHostedService(sp => sp.GetRequiredService<UserChangeListener>());
+        if (configuration.GetSection(CacheCoherenceOptions.Section).GetValue(nameof(CacheCoherenceOptions.Enabled), true))
+        {
+            services.AddSingleton<CoherenceGate>();
+            services.AddSingleton<IDatabaseNotificationHandler>(sp => sp.GetRequiredService<UserChangeListener>());
+        }
+        else
+        {
+            // Off: only API writes evict, and the node vouches for its cache as it always did.
+            services.AddSingleton(_ =>
+            {
+                var gate = new CoherenceGate();
+                gate.Resume();
+                return gate;
+            });
+        }
+
         services.AddHealthChecks().AddCheck<UserChangeListener.HealthCheck>("cache_coherence", tags: [HealthEndpoints.ReadyTag]);
     }
 }

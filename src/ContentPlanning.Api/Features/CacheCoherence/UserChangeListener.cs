@@ -1,31 +1,33 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using ContentPlanning.Caching;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using StackExchange.Redis;
 
 namespace ContentPlanning.Api.Features.CacheCoherence;
 
 /// <summary>
-/// LISTENs on the version trigger's channel over a connection of its own (a pooled one would be handed back and lose
-/// its LISTEN) and evicts the notified users' answers: this node's L1 always, L2 and the other nodes' L1 by the one
-/// node that first claims the notification in Redis. Writes through the API still invalidate synchronously; the
-/// notification that follows them is a harmless second eviction.
+/// Hears the version trigger's channel through the node's <see cref="DatabaseListener"/> and evicts the notified users'
+/// answers: this node's L1 always, L2 and the other nodes' L1 by the one node that first claims the notification in
+/// Redis. Writes through the API still invalidate synchronously; the notification that follows them is a harmless second
+/// eviction. While the listener cannot hear (connection lost, echo missing), <see cref="CoherenceGate"/> stops vouching for
+/// cached answers; once it hears again this node's L1 is expired (whatever changed meanwhile was not heard) and the gate
+/// vouches again.
 /// </summary>
 public sealed partial class UserChangeListener(
-    IConfiguration configuration,
     IOptions<CacheCoherenceOptions> options,
     UserDataCache cache,
     IOptions<CacheSettings> cacheSettings,
     RedisConnection redis,
-    ILogger<UserChangeListener> logger) : BackgroundService
+    CoherenceGate gate,
+    ILogger<UserChangeListener> logger) : BackgroundService, IDatabaseNotificationHandler
 {
     /// <summary>Prefix of the listening connection's application_name (operators find it in pg_stat_activity).</summary>
-    public const string ApplicationNamePrefix = "cp-listener:";
+    public const string ApplicationNamePrefix = DatabaseConnections.ListenerNamePrefix;
 
     private static readonly TimeSpan ClaimLifetime = TimeSpan.FromMinutes(1);
 
@@ -35,9 +37,8 @@ public sealed partial class UserChangeListener(
     private static readonly Counter<long> Reconnects = ServiceTelemetry.Meter.CreateCounter<long>(
         "content_planning.cache_coherence.reconnects", description: "Listener reconnects after a drop; each expired this node's L1");
 
-    // One per run of ExecuteAsync, so the service can be stopped and started again (the measurement does).
-    private Channel<string> _received = Channel.CreateUnbounded<string>();
-    private volatile ListenerState _state = ListenerState.Starting;
+    private readonly Channel<string> _received = System.Threading.Channels.Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private volatile ListenerState _state = options.Value.Enabled ? ListenerState.Starting : ListenerState.Disabled;
     private long _handled;
 
     public enum ListenerState { Starting, Listening, Reconnecting, Disabled }
@@ -53,81 +54,50 @@ public sealed partial class UserChangeListener(
     /// <summary>The listening backend's process id while connected (tests terminate it).</summary>
     public int? BackendProcessId { get; private set; }
 
+    public string Channel => options.Value.Channel;
+
+    public TimeSpan? ReconnectDelay => options.Value.ReconnectDelay;
+
+    public async Task OnListeningAsync(bool resumed, int backendProcessId, CancellationToken cancellationToken)
+    {
+        BackendProcessId = backendProcessId;
+        if (resumed)
+        {
+            // Notifications sent while nobody listened are lost: nothing in L1 from before the drop can be trusted.
+            // Expired, not removed, so fail-safe can still answer while the database is down.
+            await cache.ExpireAllOnThisNodeAsync(cancellationToken);
+            Reconnects.Add(1);
+            LogResumed(logger, Channel);
+        }
+
+        _state = ListenerState.Listening;
+        gate.Resume();
+    }
+
+    public void OnListeningLost()
+    {
+        gate.Suspend();
+        BackendProcessId = null;
+        _state = ListenerState.Reconnecting;
+    }
+
+    public void OnNotification(string payload) => _received.Writer.TryWrite(payload);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         if (!settings.Enabled)
         {
-            _state = ListenerState.Disabled;
             return;
         }
 
-        _received = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-        var evictions = EvictLoopAsync(settings.BatchSize, stoppingToken);
-        await ListenLoopAsync(settings, stoppingToken);
-        _received.Writer.TryComplete();
-        await evictions;
-    }
-
-    private async Task ListenLoopAsync(CacheCoherenceOptions settings, CancellationToken stoppingToken)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Postgres"))
-        {
-            Pooling = false,
-            ApplicationName = (ApplicationNamePrefix + cacheSettings.Value.NodeId) is var name && name.Length > 63 ? name[..63] : name,
-            // A half-open socket must surface as an error, not as silence that looks like "no writes".
-            KeepAlive = 10,
-        };
-        var connected = false;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(builder.ConnectionString);
-                await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) => _received.Writer.TryWrite(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN \"{settings.Channel}\"", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                BackendProcessId = connection.ProcessID;
-                if (connected)
-                {
-                    // Notifications sent while nobody listened are lost: nothing in L1 from before the drop can be
-                    // trusted. Expired, not removed, so fail-safe can still answer while the database is down.
-                    await cache.ExpireAllOnThisNodeAsync(stoppingToken);
-                    Reconnects.Add(1);
-                    LogResumed(logger, settings.Channel);
-                }
-
-                connected = true;
-                _state = ListenerState.Listening;
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
-            {
-                // Also before the first connect: entries cached meanwhile were never covered by a listener.
-                connected = true;
-                BackendProcessId = null;
-                _state = ListenerState.Reconnecting;
-                LogDropped(logger, ex.GetType().Name, ex.Message);
-                await Task.Delay(settings.ReconnectDelay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
+        await EvictLoopAsync(settings.BatchSize, stoppingToken);
     }
 
     private async Task EvictLoopAsync(int batchSize, CancellationToken stoppingToken)
     {
         var batch = new List<string>(batchSize);
-        while (await _received.Reader.WaitToReadAsync(CancellationToken.None))
+        while (await WaitAsync(stoppingToken))
         {
             batch.Clear();
             while (batch.Count < batchSize && _received.Reader.TryRead(out var payload))
@@ -143,6 +113,18 @@ public sealed partial class UserChangeListener(
             {
                 LogEvictionFailed(logger, batch.Count, ex);
             }
+        }
+    }
+
+    private async Task<bool> WaitAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await _received.Reader.WaitToReadAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
@@ -199,16 +181,16 @@ public sealed partial class UserChangeListener(
         Message = "Change listener on '{Channel}' reconnected: notifications may have been missed, this node's L1 entries are expired")]
     private static partial void LogResumed(ILogger logger, string channel);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Change listener connection lost ({Error}: {Detail}); reconnecting")]
-    private static partial void LogDropped(ILogger logger, string error, string detail);
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Evicting a batch of {Count} change notifications failed")]
     private static partial void LogEvictionFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming change notifications in Redis failed ({Detail}); only this node's L1 was evicted")]
     private static partial void LogClaimFailed(ILogger logger, string detail);
 
-    /// <summary>Ready shows the listener: degraded (still 200) while it reconnects, since answers may then be stale up to their duration.</summary>
+    /// <summary>
+    /// Ready shows the listener: degraded (still 200) while it does not hear notifications (starting, reconnecting, or its
+    /// echo check failed); meanwhile this node reports its cached per-user answers as stale.
+    /// </summary>
     internal sealed class HealthCheck(UserChangeListener listener, IOptions<CacheCoherenceOptions> options) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -223,7 +205,9 @@ public sealed partial class UserChangeListener(
             {
                 ListenerState.Listening => HealthCheckResult.Healthy("listening", data),
                 ListenerState.Disabled => HealthCheckResult.Healthy("disabled (CacheCoherence__Enabled=false)", data),
-                _ => HealthCheckResult.Degraded($"{listener.State.ToString().ToLowerInvariant()}: writes made outside the API may be served stale", data: data),
+                _ => HealthCheckResult.Degraded(
+                    $"{listener.State.ToString().ToLowerInvariant()}: not hearing writes made outside the API; cached answers are reported stale until it listens again",
+                    data: data),
             });
         }
     }

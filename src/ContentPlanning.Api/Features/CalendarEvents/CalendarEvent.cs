@@ -26,6 +26,12 @@ public sealed class CalendarEvent
     public const string SelectColumns =
         "id, strategy_id, calendar_id, title, description, content_type, platform, scheduled_at, status, pillar, details, created_at, updated_at";
 
+    /// <summary>Most characters of a description (also a CHECK constraint, migration 0012).</summary>
+    public const int MaxDescriptionLength = 10_000;
+
+    /// <summary>Most events one calendar holds (enforced by a trigger, migration 0012: a write past it is a 409).</summary>
+    public const int MaxPerCalendar = 10_000;
+
     public static readonly string[] Statuses = ["draft", "scheduled", "published", "cancelled"];
 
     /// <summary>draft -> scheduled -> published; any non-published -> cancelled; published is final; staying put is allowed.</summary>

@@ -34,6 +34,7 @@ public static class CreateCalendarEvent
             RuleFor(x => x.Platform).MaximumLength(50);
             RuleFor(x => x.ContentType).MaximumLength(100);
             RuleFor(x => x.Pillar).MaximumLength(200);
+            RuleFor(x => x.Description).MaximumLength(CalendarEvent.MaxDescriptionLength);
         }
     }
 
@@ -75,6 +76,8 @@ public static class CreateCalendarEvent
                 .WithTags("Calendar events")
                 .WithSummary("Create a manual calendar event")
                 .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesValidationProblem();
     }
 }

@@ -33,6 +33,7 @@ public static class UpdateCalendarEvent
             RuleFor(x => x.Platform).MaximumLength(50);
             RuleFor(x => x.ContentType).MaximumLength(100);
             RuleFor(x => x.Pillar).MaximumLength(200);
+            RuleFor(x => x.Description).MaximumLength(CalendarEvent.MaxDescriptionLength);
         }
     }
 
@@ -86,6 +87,7 @@ public static class UpdateCalendarEvent
                 .WithSummary("Update a calendar event (status moves: draft -> scheduled -> published, non-published -> cancelled)")
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesValidationProblem();
     }
 }

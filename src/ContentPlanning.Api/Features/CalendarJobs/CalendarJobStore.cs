@@ -21,6 +21,12 @@ public sealed record JobView(
 {
     public const int Steps = 12;
 
+    /// <summary>
+    /// A short-lived ticket that opens this job's progress stream without a token (<c>?ticket=</c>, for a browser's
+    /// EventSource); only on the start and progress answers, null without Redis or with auth off.
+    /// </summary>
+    public string? StreamTicket { get; init; }
+
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled;
 }

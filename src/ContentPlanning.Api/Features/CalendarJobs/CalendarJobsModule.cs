@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
 using Dapper;
@@ -40,7 +41,7 @@ internal sealed class CalendarJobsModule : IServiceModule
         services.AddScoped<CalendarJobRunner>();
         services.AddScoped<WebhookDelivery>();
         services.AddSingleton<JobEventListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<JobEventListener>());
+        services.AddSingleton<IDatabaseNotificationHandler>(sp => sp.GetRequiredService<JobEventListener>());
         services.AddHostedService<HangfireSchemaInstaller>();
         services.AddHostedService<JobRetentionService>();
         services.AddHttpClient(WebhookDelivery.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => WebhookDelivery.CreateHandler(sp.GetRequiredService<IOptions<WebhookOptions>>()));
@@ -50,7 +51,9 @@ internal sealed class CalendarJobsModule : IServiceModule
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(configuration.GetConnectionString("Postgres")), storageOptions));
+            // On the direct string: Hangfire's long polling LISTENs, which a transaction pooler cannot carry.
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(sp.GetRequiredService<DatabaseConnections>().HangfireConnectionString(
+                HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions));
         if (jobs.WorkersPerNode > 0)
         {
             services.AddHangfireServer((sp, server) =>
@@ -58,12 +61,20 @@ internal sealed class CalendarJobsModule : IServiceModule
                 server.WorkerCount = jobs.WorkersPerNode;
                 server.Queues = [HangfireQueue.RunQueue, HangfireQueue.WebhookQueue, "default"];
                 server.ServerName = sp.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId;
-                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                // Due retries and recurring jobs are looked for as often as lease-expired ones: each look takes and releases
+                // Hangfire's lock row (three transactions), the bulk of an idle node's database traffic.
+                server.SchedulePollingInterval = jobs.QueuePollInterval;
             });
         }
 
         services.AddTransient<IStartupFilter, HangfireDashboard.StartupFilter>();
     }
+
+    /// <summary>Database__HangfireMaxPoolSize, or 2 per worker (its fetch and its LISTEN) plus 3 for the schedulers and heartbeat.</summary>
+    internal static int HangfirePoolSize(IConfiguration configuration, int workers) =>
+        configuration.GetSection(DatabaseOptions.Section).GetValue<int>(nameof(DatabaseOptions.HangfireMaxPoolSize)) is > 0 and var configured
+            ? configured
+            : (2 * workers) + 3;
 }
 
 /// <summary>

@@ -34,7 +34,16 @@ public sealed class CalendarJobsOptions
     public TimeSpan MinimumStepDuration { get; set; } = TimeSpan.Zero;
 
     /// <summary>How often a worker looks for work nobody announced: retries that are due and jobs whose lease expired.</summary>
-    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often an idle progress stream sends a comment line (CalendarJobs__StreamHeartbeat, default 15 s), so proxies
+    /// with a read timeout above it keep the stream open through a queued job or a long step.
+    /// </summary>
+    public TimeSpan StreamHeartbeat { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a stream ticket opens its job's stream (CalendarJobs__StreamTicketLifetime, default 5 minutes).</summary>
+    public TimeSpan StreamTicketLifetime { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>Settings of the completion webhooks (section <c>Webhooks</c>).</summary>
@@ -102,5 +111,7 @@ internal sealed class CalendarJobsOptionsValidator : Microsoft.Extensions.Option
         : options.Retention <= TimeSpan.Zero ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__Retention must be positive.")
         : options.QueuePollInterval <= TimeSpan.Zero ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__QueuePollInterval must be positive.")
         : options.MinimumStepDuration < TimeSpan.Zero ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__MinimumStepDuration must not be negative.")
+        : options.StreamHeartbeat < TimeSpan.FromMilliseconds(100) ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__StreamHeartbeat must be at least 100 ms.")
+        : options.StreamTicketLifetime < TimeSpan.FromSeconds(1) ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail("CalendarJobs__StreamTicketLifetime must be at least 1 second.")
         : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }

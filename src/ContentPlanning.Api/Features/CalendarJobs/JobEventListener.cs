@@ -1,18 +1,20 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Npgsql;
+using ContentPlanning.Api.Infrastructure.Database;
 
 namespace ContentPlanning.Api.Features.CalendarJobs;
 
 /// <summary>
-/// LISTENs (on a connection of its own) to the jobs' change channel that the calendar_jobs trigger notifies after each
-/// commit, and wakes the progress streams of this node that watch the changed job.
+/// Hears (through the node's <see cref="DatabaseListener"/>) the jobs' change channel that the calendar_jobs trigger
+/// notifies after each commit, and wakes the progress streams of this node that watch the changed job.
 /// </summary>
-public sealed partial class JobEventListener(IConfiguration configuration, ILogger<JobEventListener> logger) : BackgroundService
+public sealed class JobEventListener : IDatabaseNotificationHandler
 {
-    public const string Channel = "calendar_job_events";
+    public const string ChannelName = "calendar_job_events";
 
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _watchers = new();
+
+    public string Channel => ChannelName;
 
     /// <summary>A wake-up signal for one job; dispose to stop watching.</summary>
     public Subscription Subscribe(Guid sessionId)
@@ -22,46 +24,18 @@ public sealed partial class JobEventListener(IConfiguration configuration, ILogg
         return subscription;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task OnListeningAsync(bool resumed, int backendProcessId, CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Postgres"))
-        {
-            Pooling = false,
-            ApplicationName = "cp-job-events",
-            KeepAlive = 10,
-        };
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(builder.ConnectionString);
-                await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) => Wake(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                // Whatever changed while nobody listened: every watcher re-reads its job once.
-                WakeAll();
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
-            {
-                LogDropped(logger, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
+        // Whatever changed while nobody listened: every watcher re-reads its job once.
+        WakeAll();
+        return Task.CompletedTask;
     }
 
-    private void Wake(string payload)
+    public void OnListeningLost()
+    {
+    }
+
+    public void OnNotification(string payload)
     {
         if (Guid.TryParse(payload, out var id) && _watchers.TryGetValue(id, out var watchers))
         {
@@ -79,9 +53,6 @@ public sealed partial class JobEventListener(IConfiguration configuration, ILogg
             watcher.Signal();
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job event listener lost its connection ({Detail}); reconnecting")]
-    private static partial void LogDropped(ILogger logger, string detail);
 
     public sealed class Subscription(JobEventListener owner, Guid sessionId) : IDisposable
     {

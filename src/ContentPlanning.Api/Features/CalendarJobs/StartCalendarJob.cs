@@ -148,12 +148,13 @@ public static class StartCalendarJob
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/calendar-generation/start", async Task<Results<Accepted<JobView>, Ok<JobView>, ProblemHttpResult>> (
-                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
                     await mediator.Send(command with { IdempotencyKey = idempotencyKey }, ct) switch
                     {
                         { Problem: { } problem } => problem,
-                        { Created: true, Job: { } job } => TypedResults.Accepted($"{FeatureRegistration.RoutePrefix}/calendar-generation/progress/{job.SessionId}", job),
-                        var existing => TypedResults.Ok(existing.Job!),
+                        { Created: true, Job: { } job } => TypedResults.Accepted($"{FeatureRegistration.RoutePrefix}/calendar-generation/progress/{job.SessionId}",
+                            job with { StreamTicket = await tickets.IssueAsync(job) }),
+                        var existing => TypedResults.Ok(existing.Job! with { StreamTicket = await tickets.IssueAsync(existing.Job!) }),
                     })
                 .WithTags("Calendar jobs")
                 .RequireRateLimiting(Infrastructure.Http.RateLimits.CalendarGeneration)

@@ -212,12 +212,20 @@ public static class CallbackAddresses
         return addresses;
     }
 
-    /// <summary>Loopback, private, shared (CGNAT), link-local (cloud metadata), unspecified, multicast and unique-local addresses.</summary>
+    /// <summary>
+    /// Loopback, private, shared (CGNAT), link-local (cloud metadata), unspecified, multicast and unique-local addresses.
+    /// An IPv6 address that carries an IPv4 address (see <see cref="EmbeddedIPv4"/>) is judged by that IPv4 address;
+    /// the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) reaches whatever its operator maps it to, so it is refused.
+    /// </summary>
     public static bool IsPrivate(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
+        if (EmbeddedIPv4(address) is { } carried)
         {
-            address = address.MapToIPv4();
+            address = carried;
+        }
+        else if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.GetAddressBytes() is [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01, ..])
+        {
+            return true;
         }
 
         if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6None))
@@ -242,5 +250,32 @@ public static class CallbackAddresses
         }
 
         return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal;
+    }
+
+    /// <summary>
+    /// The IPv4 address an IPv6 address carries, or null: IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d,
+    /// RFC 2765), IPv4-compatible (::a.b.c.d, deprecated; :: and ::1 excluded), the NAT64 well-known prefix 64:ff9b::/96
+    /// (RFC 6052), 6to4 2002:AABB:CCDD::/48 (RFC 3056) and Teredo 2001:0::/32 (RFC 4380; the client address is stored
+    /// with every bit inverted). Packets to such an address end at the IPv4 address, so it is that address that counts.
+    /// </summary>
+    public static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return null;
+        }
+
+        var b = address.GetAddressBytes();
+        return b switch
+        {
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ..] => new IPAddress(b[12..]),
+            [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, ..] => new IPAddress(b[12..]),
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, <= 1] => null,
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ..] => new IPAddress(b[12..]),
+            [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, ..] => new IPAddress(b[12..]),
+            [0x20, 0x02, ..] => new IPAddress(b[2..6]),
+            [0x20, 0x01, 0x00, 0x00, ..] => new IPAddress(b[12..].Select(x => (byte)~x).ToArray()),
+            _ => null,
+        };
     }
 }

@@ -53,10 +53,18 @@ public static class CalendarSteps
 
     private static readonly DayOfWeek[] Weekdays = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday];
 
-    /// <summary>Step 1: the pillars with normalised weights; without strategy pillars, defaults derived from the industry.</summary>
+    /// <summary>
+    /// Step 1: the pillars with normalised weights; without strategy pillars, defaults derived from the industry. A name
+    /// given twice (any case) is one pillar with the weights added; weights are scaled by the largest before they are
+    /// added, so even weights near the largest double sum to a finite total.
+    /// </summary>
     public static IReadOnlyList<Pillar> AnalyseStrategy(GeneratorInput input)
     {
-        var pillars = input.StrategyPillars.Where(p => p.Weight > 0 && !string.IsNullOrWhiteSpace(p.Name)).ToList();
+        var given = input.StrategyPillars.Where(p => p.Weight > 0 && double.IsFinite(p.Weight) && !string.IsNullOrWhiteSpace(p.Name))
+            .Select(p => p with { Name = p.Name.Trim() }).ToList();
+        var largest = given.Count == 0 ? 1 : given.Max(p => p.Weight);
+        var pillars = given.GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new Pillar(g.First().Name, g.Sum(p => p.Weight / largest))).ToList();
         if (pillars.Count == 0)
         {
             var industry = string.IsNullOrWhiteSpace(input.Industry) ? "business" : input.Industry.Trim();
@@ -74,11 +82,13 @@ public static class CalendarSteps
             .DistinctBy(t => t.Item1.ToLowerInvariant())
             .ToList();
 
-    /// <summary>Step 3: request platforms, else the profile's, else the defaults (lower case, deduplicated).</summary>
+    /// <summary>Step 3: request platforms, else the profile's, else the defaults (lower case, deduplicated, blank names skipped).</summary>
     public static IReadOnlyList<string> ChoosePlatforms(GeneratorInput input)
     {
-        var source = input.RequestPlatforms.Count > 0 ? input.RequestPlatforms : input.ProfilePlatforms.Count > 0 ? input.ProfilePlatforms : DefaultPlatforms;
-        return source.Select(p => p.Trim().ToLowerInvariant()).Where(p => p.Length > 0).Distinct().ToList();
+        static List<string> Clean(IEnumerable<string> names) => names.Select(p => p.Trim().ToLowerInvariant()).Where(p => p.Length > 0).Distinct().ToList();
+        var chosen = Clean(input.RequestPlatforms);
+        chosen = chosen.Count > 0 ? chosen : Clean(input.ProfilePlatforms);
+        return chosen.Count > 0 ? chosen : DefaultPlatforms;
     }
 
     public static int LengthInDays(string calendarType) => calendarType switch
@@ -174,7 +184,11 @@ public static class CalendarSteps
         counts.SelectMany((c, i) => Enumerable.Range(0, c).Select(k => (Position: (k + 0.5) / c, Item: i)))
             .OrderBy(x => x.Position).ThenBy(x => x.Item).Select(x => x.Item).ToList();
 
-    /// <summary>Step 8: the concrete pieces, pillars and platforms spread evenly, titles unique.</summary>
+    /// <summary>
+    /// Step 8: the concrete pieces, pillars and platforms spread evenly, titles unique. The pieces of one day post at
+    /// distinct times at least an hour apart: in the day's order, each at its platform's time or an hour after the day's
+    /// previous piece, whichever is later.
+    /// </summary>
     public static IReadOnlyList<Piece> PlanDaily(
         GeneratorInput input, IReadOnlyList<DateOnly> days, int perDay, IReadOnlyList<Pillar> pillars, IReadOnlyList<int> pillarCounts,
         IReadOnlyList<string> platforms, IReadOnlyList<(string Theme, bool FromGap)> themes)
@@ -185,6 +199,7 @@ public static class CalendarSteps
         var zone = TimeZoneInfo.FindSystemTimeZoneById(input.TimeZone);
         var titles = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var pieces = new List<Piece>(total);
+        var previous = DateTime.MinValue;
         for (var i = 0; i < total; i++)
         {
             var date = days[i / perDay];
@@ -193,20 +208,26 @@ public static class CalendarSteps
             var pillar = pillars[pillarOrder[i]].Name;
             var platform = platforms[platformOrder[i]];
             var (contentType, time) = PlatformStrategy(input, platform);
-            // Later pieces of a day on the same platform post an hour apart.
-            var local = date.ToDateTime(time).AddHours(i % perDay);
+            var local = date.ToDateTime(time);
+            if (i % perDay > 0 && local < previous.AddHours(1))
+            {
+                local = previous.AddHours(1);
+            }
+
+            previous = local;
             var posting = new DateTimeOffset(local, zone.GetUtcOffset(local));
             var keyword = input.Keywords.Count > 0 ? input.Keywords[i % input.Keywords.Count] : pillar;
-            var title = $"{theme}: {pillar} and {keyword} ({contentType}, {date:MMM d})";
+            var subject = Subject(theme, pillar, keyword);
+            var title = $"{subject} ({contentType}, {date:MMM d})";
             for (var n = 2; !titles.Add(title); n++)
             {
-                title = $"{theme}: {pillar} and {keyword} ({contentType}, {date:MMM d}, part {n})";
+                title = $"{subject} ({contentType}, {date:MMM d}, part {n})";
             }
 
             var goal = input.Goals.Count > 0 ? input.Goals[i % input.Goals.Count] : $"authority in {pillar}";
             pieces.Add(new Piece(
                 i, date, date.DayOfWeek.ToString(), week + 1, theme, pillar, platform, contentType, title,
-                $"A {contentType} for {platform} on {keyword}, within the week's theme \"{theme}\" and the pillar {pillar}.",
+                Description(contentType, platform, theme, pillar, keyword),
                 $"{pillar} supports {goal}.",
                 platform == "blog" ? "Read the full article" : "Share your take in the comments",
                 posting, input.Keywords.Count > 0 ? [keyword] : [], null,
@@ -215,6 +236,74 @@ public static class CalendarSteps
 
         return pieces;
     }
+
+    /// <summary>
+    /// "theme: pillar and keyword", naming each distinct part once: a part equal to (or contained in) an earlier one is
+    /// left out, so a theme that is also the pillar and the keyword reads "Tutorials", not "Tutorials: Tutorials and Tutorials".
+    /// </summary>
+    public static string Subject(string theme, string pillar, string keyword)
+    {
+        var parts = DistinctParts(theme, pillar, keyword);
+        return parts.Count switch
+        {
+            1 => parts[0],
+            2 => $"{parts[0]}: {parts[1]}",
+            _ => $"{parts[0]}: {parts[1]} and {parts[2]}",
+        };
+    }
+
+    /// <summary>"An article for the blog on winter boots, in the week's theme "Sizing guides" and the pillar Education."; repeated parts left out.</summary>
+    public static string Description(string contentType, string platform, string theme, string pillar, string keyword)
+    {
+        var text = new System.Text.StringBuilder($"{Article(contentType)} {contentType} for {PlatformName(platform)} on {keyword}");
+        var showTheme = !Overlap(theme, keyword);
+        var showPillar = !Overlap(pillar, keyword) && !(showTheme && Overlap(pillar, theme));
+        if (showTheme)
+        {
+            text.Append($", in the week's theme \"{theme}\"");
+        }
+
+        if (showPillar)
+        {
+            text.Append(showTheme ? $" and the pillar {pillar}" : $", in the pillar {pillar}");
+        }
+
+        return text.Append('.').ToString();
+    }
+
+    private static List<string> DistinctParts(params string[] parts)
+    {
+        var kept = new List<string>(parts.Length);
+        foreach (var part in parts)
+        {
+            if (!kept.Exists(k => Overlap(k, part)))
+            {
+                kept.Add(part);
+            }
+        }
+
+        return kept;
+    }
+
+    private static bool Overlap(string a, string b) => a.Contains(b, StringComparison.OrdinalIgnoreCase) || b.Contains(a, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>"a" or "an" by the first letter's sound (content types here all start with a consonant or a plain vowel).</summary>
+    public static string Article(string noun) =>
+        noun.Length > 0 && "aeiouAEIOU".Contains(noun[0], StringComparison.Ordinal) ? "An" : "A";
+
+    private static string PlatformName(string platform) => platform switch
+    {
+        "blog" => "the blog",
+        "newsletter" => "the newsletter",
+        "email" => "email",
+        "podcast" => "the podcast",
+        "linkedin" => "LinkedIn",
+        "youtube" => "YouTube",
+        "tiktok" => "TikTok",
+        "x" => "X",
+        _ when KnownPlatforms.Contains(platform) => char.ToUpperInvariant(platform[0]) + platform[1..],
+        _ => platform,
+    };
 
     /// <summary>Step 9: each pending recommendation goes to the first piece on a matching platform with a matching keyword (or title word).</summary>
     public static IReadOnlyList<Piece> AttachRecommendations(IReadOnlyList<Piece> pieces, IReadOnlyList<PendingRecommendation> recommendations)

@@ -129,9 +129,12 @@ public static class GenerateCalendar
 
         private const string KeyUnlockSql = "SELECT pg_advisory_unlock(hashtextextended('generate-calendar:' || @UserId || ':' || @Key, 0))";
 
+        // Nothing is inserted when the strategy was deleted meanwhile (404); once the row is in, its foreign key holds the
+        // strategy until commit. A delete that commits between this statement's snapshot and its key check is a 409.
         private const string InsertCalendarSql = """
             INSERT INTO generated_calendars (user_id, strategy_id, calendar_type, start_date, end_date, request, idempotency_key, request_hash)
-            VALUES (@UserId, @StrategyId, @CalendarType, @StartDate, @EndDate, @Request::jsonb, @Key, @Hash)
+            SELECT @UserId, @StrategyId, @CalendarType, @StartDate, @EndDate, @Request::jsonb, @Key, @Hash
+            WHERE EXISTS (SELECT 1 FROM content_strategies WHERE id = @StrategyId)
             RETURNING id
             """;
 
@@ -244,44 +247,63 @@ public static class GenerateCalendar
             // it; opened only now, so the comprehensive-data read and the observer's progress writes above never join it.
             using var scope = AmbientTransaction.Begin();
             connection.EnlistTransaction(Transaction.Current);
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(InsertCalendarSql, new
+            Calendar calendar;
+            try
             {
-                request.UserId,
-                StrategyId = strategyId,
-                input.CalendarType,
-                input.StartDate,
-                EndDate = end,
-                Request = requestJson,
-                Key = request.IdempotencyKey,
-                Hash = hash,
-            }, cancellationToken: cancellationToken));
-            var eventIds = (await connection.QueryAsync<(long Id, int PieceIndex)>(new CommandDefinition(InsertEventsSql,
-                new { StrategyId = strategyId, CalendarId = id, Events = eventsJson }, cancellationToken: cancellationToken)))
-                .ToDictionary(x => x.PieceIndex, x => x.Id);
+                if (await connection.ExecuteScalarAsync<long?>(new CommandDefinition(InsertCalendarSql, new
+                {
+                    request.UserId,
+                    StrategyId = strategyId,
+                    input.CalendarType,
+                    input.StartDate,
+                    EndDate = end,
+                    Request = requestJson,
+                    Key = request.IdempotencyKey,
+                    Hash = hash,
+                }, cancellationToken: cancellationToken)) is not { } id)
+                {
+                    return new Outcome(0, null, false, Problems.NotFound($"Content strategy {strategyId} was deleted while its calendar was generated; nothing was stored."));
+                }
 
-            var calendar = new Calendar(
-                id, request.UserId!, strategyId, input.CalendarType, input.StartDate, end, timezone, FrameworkVersion, comprehensive.CacheInfo.DataHash,
-                pillars, pillars.Select((p, i) => (p.Name, counts[i])).ToDictionary(x => x.Name, x => x.Item2),
-                platforms.Select((p, i) => new PlatformPlan(p, platformPlans[i].ContentType, platformPlans[i].Time.ToString("HH:mm"), pieces.Count(x => x.Platform == p))).ToList(),
-                themes.Select((t, w) => new WeekTheme(w + 1, input.StartDate.AddDays(7 * w), t.Theme, t.FromGap ? "gap_analysis" : "pillar")).ToList(),
-                pieces.Select(p => new ScheduledPiece(eventIds[p.Index], p.Date, p.DayName, p.WeekNumber, p.WeeklyTheme, p.Pillar, p.Platform, p.ContentType,
-                    p.Title, p.Description, p.KeyMessage, p.CallToAction, p.PostingTime, p.Keywords, p.RecommendationId, "scheduled")).ToList(),
-                pieces.Where(p => p.RecommendationId is not null).Select(p => p.RecommendationId!.Value).ToList(),
-                steps, quality, pieces.Count, time.GetUtcNow());
-            await connection.ExecuteAsync(new CommandDefinition(StoreResultSql, new { Id = id, Result = JsonSerializer.Serialize(calendar, options) },
-                cancellationToken: cancellationToken));
-            if (request.Observer is { } watcher)
+                var eventIds = (await connection.QueryAsync<(long Id, int PieceIndex)>(new CommandDefinition(InsertEventsSql,
+                    new { StrategyId = strategyId, CalendarId = id, Events = eventsJson }, cancellationToken: cancellationToken)))
+                    .ToDictionary(x => x.PieceIndex, x => x.Id);
+
+                calendar = new Calendar(
+                    id, request.UserId!, strategyId, input.CalendarType, input.StartDate, end, timezone, FrameworkVersion, comprehensive.CacheInfo.DataHash,
+                    pillars, pillars.Select((p, i) => (p.Name, counts[i])).ToDictionary(x => x.Name, x => x.Item2),
+                    platforms.Select((p, i) => new PlatformPlan(p, platformPlans[i].ContentType, platformPlans[i].Time.ToString("HH:mm"), pieces.Count(x => x.Platform == p))).ToList(),
+                    themes.Select((t, w) => new WeekTheme(w + 1, input.StartDate.AddDays(7 * w), t.Theme, t.FromGap ? "gap_analysis" : "pillar")).ToList(),
+                    pieces.Select(p => new ScheduledPiece(eventIds[p.Index], p.Date, p.DayName, p.WeekNumber, p.WeeklyTheme, p.Pillar, p.Platform, p.ContentType,
+                        p.Title, p.Description, p.KeyMessage, p.CallToAction, p.PostingTime, p.Keywords, p.RecommendationId, "scheduled")).ToList(),
+                    pieces.Where(p => p.RecommendationId is not null).Select(p => p.RecommendationId!.Value).ToList(),
+                    steps, quality, pieces.Count, time.GetUtcNow());
+                await connection.ExecuteAsync(new CommandDefinition(StoreResultSql, new { Id = id, Result = JsonSerializer.Serialize(calendar, options) },
+                    cancellationToken: cancellationToken));
+                if (request.Observer is { } watcher)
+                {
+                    await watcher.StoringAsync(connection, id, cancellationToken);
+                }
+
+                scope.Complete();
+                scope.Dispose();
+            }
+            catch (PostgresException ex) when (References.IsForeignKeyViolation(ex))
             {
-                await watcher.StoringAsync(connection, id, cancellationToken);
+                return new Outcome(0, null, false, References.VanishedReference());
+            }
+            catch (PostgresException ex) when (ex.SqlState == "CP413")
+            {
+                // The user's data is at its bound (migration 0012): another attempt would be refused the same way.
+                return new Outcome(0, null, false, TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "User data limit exceeded",
+                    detail: $"This calendar's events would take the user's stored data past {ex.Hint} bytes (Database__MaxUserSourceBytes); delete or shrink some first."));
             }
 
-            scope.Complete();
-            scope.Dispose();
             // Answers built from calendars (the strategy summary) are evicted; the comprehensive data stays cached.
             await cache.InvalidateCalendarAsync(request.UserId!, cancellationToken);
 
             Duration.Instrument.Record(watch.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("calendar_type", input.CalendarType));
-            return new Outcome(id, JsonSerializer.SerializeToNode(calendar, options), Replayed: false, null);
+            return new Outcome(calendar.Id, JsonSerializer.SerializeToNode(calendar, options), Replayed: false, null);
         }
 
         /// <summary>Tells the observer (if any) after each step; without one a step costs no await.</summary>
@@ -343,6 +365,8 @@ public static class GenerateCalendar
                 .Produces<Calendar>(StatusCodes.Status201Created)
                 .Produces<Calendar>(StatusCodes.Status200OK)
                 .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                 .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
                 .ProducesValidationProblem();
     }

@@ -4,9 +4,17 @@ using ContentPlanning.Api.Features.Shared;
 
 namespace ContentPlanning.Api.Features.GenerateCalendar;
 
-/// <summary>Extracts the generator's plain input from the strategy's and the profile's free-form JSON fields.</summary>
+/// <summary>
+/// Extracts the generator's plain input from the strategy's and the profile's free-form JSON fields. Whatever those hold
+/// (blank or duplicate names, huge weights, names of any length), the input is plannable: blank names are skipped, every
+/// name is trimmed and cut to <see cref="MaxNameLength"/> characters, and weights are finite and positive or the pillar
+/// is left out (see <see cref="CalendarSteps.AnalyseStrategy"/> for duplicates).
+/// </summary>
 public static class GeneratorInputMapping
 {
+    /// <summary>A theme, pillar, keyword or platform name longer than this is cut, so a generated title stays within the column's 500 characters.</summary>
+    public const int MaxNameLength = 100;
+
     private static readonly string[] NameFields = ["name", "title", "keyword", "topic", "gap", "opportunity", "pillar"];
 
     internal static GeneratorInput From(GenerateCalendar.Command request, ComprehensiveData data, Strategy strategy, string timezone, DateOnly defaultStart)
@@ -21,10 +29,10 @@ public static class GeneratorInputMapping
             request.PiecesPerDay,
             request.Platforms ?? [],
             Pillars(strategy.ContentPillars),
-            strategy.Industry ?? data.Industry,
+            Clean(strategy.Industry) ?? Clean(data.Industry) ?? "",
             Names(onboarding?.PostingDays),
             weeklyCount,
-            data.PlatformPreferences.Count > 0 ? [.. data.PlatformPreferences.Keys] : Names(onboarding?.PlatformPreferences),
+            data.PlatformPreferences.Keys.Select(Clean).OfType<string>().ToList() is { Count: > 0 } preferred ? preferred : Names(onboarding?.PlatformPreferences),
             [.. data.GapAnalysis.Opportunities.Concat(data.GapAnalysis.ContentGaps).Concat(data.GapAnalysis.KeywordOpportunities).SelectMany(Names)],
             [.. data.GapAnalysis.KeywordOpportunities.SelectMany(Names).Distinct(StringComparer.OrdinalIgnoreCase)],
             [.. data.RecommendationsData.Where(r => r.Status == "pending").Select(r => new PendingRecommendation(r.Id, r.Title, Names(r.Platforms), Names(r.TargetKeywords)))],
@@ -67,7 +75,7 @@ public static class GeneratorInputMapping
     /// <summary>A list of names, a map of name to weight, or a list of objects with name and weight.</summary>
     public static IReadOnlyList<Pillar> Pillars(JsonNode? node) => node switch
     {
-        JsonObject map => [.. map.Select(kv => new Pillar(kv.Key, kv.Value is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1))],
+        JsonObject map => [.. map.Select(kv => new Pillar(Clean(kv.Key) ?? "", kv.Value is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1))],
         JsonArray list => [.. list.Select(item => item switch
         {
             JsonObject o => new Pillar(Names(o).FirstOrDefault() ?? "", o["weight"] is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1),
@@ -79,10 +87,28 @@ public static class GeneratorInputMapping
     /// <summary>Strings of a string, a list, an object's name-like field, or an object's keys.</summary>
     public static IReadOnlyList<string> Names(JsonNode? node) => node switch
     {
-        JsonValue value when value.TryGetValue<string>(out var s) => string.IsNullOrWhiteSpace(s) ? [] : [s.Trim()],
+        JsonValue value when value.TryGetValue<string>(out var s) => Clean(s) is { } name ? [name] : [],
         JsonArray list => [.. list.SelectMany(Names)],
         JsonObject o when NameFields.FirstOrDefault(o.ContainsKey) is { } field => Names(o[field]),
-        JsonObject o => [.. o.Select(kv => kv.Key)],
+        JsonObject o => [.. o.Select(kv => Clean(kv.Key)).OfType<string>()],
         _ => [],
     };
+
+    /// <summary>The name trimmed and cut to <see cref="MaxNameLength"/> characters (never inside a surrogate pair); null when blank.</summary>
+    public static string? Clean(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return null;
+        }
+
+        var trimmed = name.Trim();
+        if (trimmed.Length <= MaxNameLength)
+        {
+            return trimmed;
+        }
+
+        var cut = char.IsHighSurrogate(trimmed[MaxNameLength - 1]) ? MaxNameLength - 1 : MaxNameLength;
+        return trimmed[..cut].TrimEnd();
+    }
 }

@@ -1,4 +1,5 @@
 using Carter;
+using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
@@ -26,11 +27,12 @@ public static class GetActiveStrategy
         public Validator() => RuleFor(x => x.UserId).ValidUserId();
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, CachedRead cache, TimeProvider time) : IRequestHandler<Query, Response?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CachedRead cache, CoherenceGate coherence, TimeProvider time) : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
             // The entry options are the Cache__* defaults (appsettings: 5 min L1, 1 h L2, 2 s soft timeout).
+            var vouching = coherence.Enter();
             var answer = await cache.ReadAsync(
                 CacheKey(request.UserId),
                 (dataSource, request.UserId),
@@ -39,9 +41,14 @@ public static class GetActiveStrategy
                 tags: UserDataCache.UserTags(request.UserId),
                 cancellationToken: cancellationToken);
 
-            return answer.Value is { } value
-                ? new Response(value.Strategy, value.Resolution, value.Activation, CacheInfo.From(answer, request.ForceRefresh, "database", time))
-                : null;
+            if (answer.Value is not { } value)
+            {
+                return null;
+            }
+
+            var info = CacheInfo.From(answer, request.ForceRefresh, "database", time);
+            return new Response(value.Strategy, value.Resolution, value.Activation,
+                info with { IsStale = coherence.IsStale(info.IsCached, info.IsStale, vouching) });
         }
 
         private static async Task<StrategyResolution.Resolved?> LoadAsync(NpgsqlDataSource dataSource, string userId, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Features.CacheCoherence;
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
@@ -44,11 +45,13 @@ public static class GetComprehensiveUserData
     }
 
     internal sealed class Handler(
-        NpgsqlDataSource dataSource, SnapshotStore snapshots, CachedRead cache, IOptions<ComprehensiveDataOptions> options, TimeProvider time)
+        NpgsqlDataSource dataSource, SnapshotStore snapshots, CachedRead cache, IOptions<ComprehensiveDataOptions> options, CoherenceGate coherence,
+        TimeProvider time)
         : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
+            var vouching = coherence.Enter();
             var answer = await cache.ReadAsync(
                 CacheKey(request.UserId!, request.StrategyId),
                 (Handler: this, Request: request),
@@ -69,7 +72,7 @@ public static class GetComprehensiveUserData
             return new Response(
                 "success",
                 value.Data,
-                new ResponseCacheInfo(source, hit, answer.IsStale, request.ForceRefresh, answer.CachedAt, time.GetUtcNow(), value.DataHash, value.GeneratedAt),
+                new ResponseCacheInfo(source, hit, coherence.IsStale(hit, answer.IsStale, vouching), request.ForceRefresh, answer.CachedAt, time.GetUtcNow(), value.DataHash, value.GeneratedAt),
                 $"Comprehensive user data retrieved successfully (cache: {(hit ? "HIT" : "MISS")})");
         }
 

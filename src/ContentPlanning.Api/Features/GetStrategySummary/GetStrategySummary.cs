@@ -1,4 +1,5 @@
 using Carter;
+using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
@@ -64,10 +65,11 @@ public static class GetStrategySummary
         StrategyPart Strategy, ActivationPart? Activation, EventsPart CalendarEvents, RecommendationsPart Recommendations,
         AnalyticsPart Analytics, CalendarPart? LatestCalendar);
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, CachedRead cache, TimeProvider time) : IRequestHandler<Query, Response?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CachedRead cache, CoherenceGate coherence, TimeProvider time) : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
+            var vouching = coherence.Enter();
             var answer = await cache.ReadAsync(
                 CacheKey(request.Id),
                 (dataSource, request.Id),
@@ -78,10 +80,15 @@ public static class GetStrategySummary
                 tagsOf: static summary => [UserDataCache.UserTag(summary.Strategy.UserId), UserDataCache.CalendarTag(summary.Strategy.UserId)],
                 cancellationToken: cancellationToken);
 
-            return answer.Value is { } s
-                ? new Response(s.Strategy, s.Activation, s.CalendarEvents, s.Recommendations, s.Analytics, s.LatestCalendar,
-                    CacheInfo.From(answer, request.ForceRefresh, "database", time))
-                : null;
+            if (answer.Value is not { } s)
+            {
+                return null;
+            }
+
+            // Summaries carry the owner's user tag, which the change listener evicts: the same coherence rule as the other reads.
+            var info = CacheInfo.From(answer, request.ForceRefresh, "database", time);
+            return new Response(s.Strategy, s.Activation, s.CalendarEvents, s.Recommendations, s.Analytics, s.LatestCalendar,
+                info with { IsStale = coherence.IsStale(info.IsCached, info.IsStale, vouching) });
         }
     }
 

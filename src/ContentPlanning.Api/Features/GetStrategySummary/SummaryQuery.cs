@@ -24,7 +24,9 @@ internal static class SummaryQuery
 
         SELECT a.platform, count(*)::int AS records, count(a.performance_score)::int AS scored_records,
                avg(a.performance_score)::float8 AS average_score,
-               (SELECT jsonb_object_agg(m.key, m.total)
+               -- A total past the largest double (each record's value is a finite double, their sum need not be)
+               -- saturates at +-1.7976931348623157e308, so the answer stays a JSON number a client can read.
+               (SELECT jsonb_object_agg(m.key, least(greatest(m.total, -1.7976931348623157e308), 1.7976931348623157e308))
                 FROM (SELECT e.key, sum((e.value #>> '{}')::numeric) AS total
                       FROM content_analytics x, jsonb_each(CASE WHEN jsonb_typeof(x.metrics) = 'object' THEN x.metrics ELSE '{}' END) e
                       WHERE x.strategy_id = @Id AND x.platform = a.platform AND jsonb_typeof(e.value) = 'number'
@@ -85,7 +87,9 @@ internal static class SummaryQuery
         }
 
         using var document = System.Text.Json.JsonDocument.Parse(json);
-        return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble(), StringComparer.Ordinal);
+        return document.RootElement.EnumerateObject().ToDictionary(
+            p => p.Name, p => p.Value.TryGetDouble(out var total) && double.IsFinite(total) ? total : p.Value.GetRawText().StartsWith('-') ? double.MinValue : double.MaxValue,
+            StringComparer.Ordinal);
     }
 
     private sealed record ActivationRow(string Status, DateTimeOffset? Since, float? PerformanceScore);

@@ -8,9 +8,12 @@ namespace ContentPlanning.Api.Infrastructure.Database;
 
 /// <summary>
 /// Applies db/migrations/*.sql in name order, each in its own transaction, recording version and checksum in
-/// <c>schema_migrations</c>. A session advisory lock makes nodes that start together apply each file once.
+/// <c>schema_migrations</c>. A session advisory lock makes nodes that start together apply each file once: it is taken on
+/// the direct connection (<c>ConnectionStrings:PostgresDirect</c>), never through a transaction pooler, which would hand the
+/// session to another client with the lock still held.
 /// </summary>
-public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IOptions<DatabaseOptions> options, ILogger<DatabaseMigrator> logger)
+public sealed partial class DatabaseMigrator(
+    NpgsqlDataSource dataSource, DatabaseConnections connections, IOptions<DatabaseOptions> options, ILogger<DatabaseMigrator> logger)
 {
     // Arbitrary but fixed: every node must contend for the same lock.
     private const long AdvisoryLockKey = 0x43505F4D4947;
@@ -46,7 +49,7 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IOptio
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
     {
         var migrations = LoadMigrations();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await connections.Direct.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = AdvisoryLockKey }, cancellationToken: cancellationToken));
         try
         {
@@ -89,6 +92,29 @@ public sealed partial class DatabaseMigrator(NpgsqlDataSource dataSource, IOptio
         {
             await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@key)", new { key = AdvisoryLockKey }, cancellationToken: CancellationToken.None));
         }
+    }
+
+    /// <summary>
+    /// Writes this node's settings that triggers read (Database__MaxUserSourceBytes into <c>service_settings</c>, migration
+    /// 0011). False when the table does not exist yet (migrations pending and not applied by this node).
+    /// </summary>
+    public async Task<bool> ApplySettingsAsync(CancellationToken cancellationToken = default)
+    {
+        const string Sql = """
+            INSERT INTO service_settings (name, value) VALUES ('max_user_source_bytes', @Value)
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = now()
+            WHERE service_settings.value IS DISTINCT FROM excluded.value
+            """;
+        await using var connection = await connections.Direct.OpenConnectionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT to_regclass('service_settings') IS NOT NULL", cancellationToken: cancellationToken)))
+        {
+            return false;
+        }
+
+        var value = options.Value.MaxUserSourceBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await connection.ExecuteAsync(new CommandDefinition(Sql, new { Value = value }, cancellationToken: cancellationToken));
+        return true;
     }
 
     /// <summary>Versions shipped with this build that the database has not applied yet (readiness).</summary>

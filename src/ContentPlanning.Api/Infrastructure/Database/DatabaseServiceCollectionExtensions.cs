@@ -12,51 +12,78 @@ public static class DatabaseServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        var settings = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var connectionString = configuration.GetConnectionString("Postgres");
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(DatabaseOptions),
-                ["ConnectionStrings__Postgres is required (for example Host=127.0.0.1;Port=55432;Username=app;Database=content_planning)."]);
+            throw Invalid("ConnectionStrings__Postgres is required (for example Host=127.0.0.1;Port=55432;Username=app;Database=content_planning).");
+        }
+
+        var directConnectionString = configuration.GetConnectionString("PostgresDirect");
+        if (settings.Pooler == DatabasePooler.Transaction && string.IsNullOrWhiteSpace(directConnectionString))
+        {
+            throw Invalid("Database__Pooler=transaction needs ConnectionStrings__PostgresDirect: the node's LISTEN connection, the migrator's lock and " +
+                          "Hangfire need a session of their own, which a transaction pooler does not keep (point it at PostgreSQL itself).");
         }
 
         NpgsqlDataSourceBuilder builder;
         try
         {
             builder = new NpgsqlDataSourceBuilder(connectionString);
+            _ = new NpgsqlConnectionStringBuilder(directConnectionString ?? connectionString);
         }
         catch (ArgumentException ex)
         {
-            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(DatabaseOptions),
-                [$"ConnectionStrings__Postgres is not a valid connection string: {ex.Message}"]);
+            throw Invalid($"ConnectionStrings__Postgres or ConnectionStrings__PostgresDirect is not a valid connection string: {ex.Message}");
         }
 
-        builder.ConnectionStringBuilder.ApplicationName ??= "content-planning";
-
-        // The slices' statements are fixed texts run again and again: let Npgsql prepare the frequent ones, so
-        // PostgreSQL stops planning them on every call (unless the connection string sets its own value).
-        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase) &&
-            !connectionString.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        var request = builder.ConnectionStringBuilder;
+        request.ApplicationName ??= DatabaseConnections.RequestPoolName;
+        if (!Sets(connectionString, "Maximum Pool Size", "MaxPoolSize", "Max Pool Size"))
         {
-            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            request.MaxPoolSize = settings.MaxPoolSize;
+        }
+
+        // The slices' statements are fixed texts run again and again: let Npgsql prepare the frequent ones, so PostgreSQL
+        // stops planning them on every call. Not through a transaction pooler: a prepared statement lives in one server
+        // session, and the next transaction may run on another ("prepared statement _auto0 does not exist").
+        if (!Sets(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            request.MaxAutoPrepare = settings.Pooler == DatabasePooler.Transaction ? 0 : 64;
+        }
+
+        // A transaction pooler resets nothing per client and the request path keeps no session state: Npgsql's DISCARD ALL
+        // on every return to its pool would only cost one more round trip (a transaction through the pooler) each time.
+        if (settings.Pooler == DatabasePooler.Transaction && !Sets(connectionString, "No Reset On Close", "NoResetOnClose"))
+        {
+            request.NoResetOnClose = true;
         }
 
         // Database__CommandTimeoutSeconds bounds every command of the service (Dapper and the migrator use the connection's
         // default), unless the connection string sets its own Command Timeout.
-        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase) &&
-            !connectionString.Contains("CommandTimeout", StringComparison.OrdinalIgnoreCase))
+        if (!Sets(connectionString, "Command Timeout", "CommandTimeout"))
         {
-            builder.ConnectionStringBuilder.CommandTimeout = configuration.GetSection(DatabaseOptions.Section)
-                .GetValue<int?>(nameof(DatabaseOptions.CommandTimeoutSeconds)) ?? new DatabaseOptions().CommandTimeoutSeconds;
+            request.CommandTimeout = settings.CommandTimeoutSeconds;
         }
 
-        // The per-user byte bound lives in a trigger (every writer obeys it); this node's connections tell it the
-        // configured value. A bad value fails at start through the options validation, before any connection.
-        var maxUserSourceBytes = configuration.GetSection(DatabaseOptions.Section).GetValue<long?>(nameof(DatabaseOptions.MaxUserSourceBytes))
-            ?? new DatabaseOptions().MaxUserSourceBytes;
-        builder.ConnectionStringBuilder.Options =
-            $"{builder.ConnectionStringBuilder.Options} -c content_planning.max_user_source_bytes={maxUserSourceBytes}".Trim();
+        // Migrations get the same default statement timeout; the migrator gives each migration its own, longer one.
+        var direct = new NpgsqlConnectionStringBuilder(string.IsNullOrWhiteSpace(directConnectionString) ? connectionString : directConnectionString);
+        if (!Sets(direct.ConnectionString, "Command Timeout", "CommandTimeout"))
+        {
+            direct.CommandTimeout = settings.CommandTimeoutSeconds;
+        }
+
         services.AddSingleton(_ => builder.Build());
+        services.AddSingleton(new DatabaseConnections(connectionString, direct.ConnectionString));
         services.AddSingleton<DatabaseMigrator>();
+        services.AddSingleton<DatabaseListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<DatabaseListener>());
         return services;
     }
+
+    private static bool Sets(string connectionString, params string[] keys) =>
+        keys.Any(key => connectionString.Contains(key, StringComparison.OrdinalIgnoreCase));
+
+    private static OptionsValidationException Invalid(string message) =>
+        new("ConnectionStrings:Postgres", typeof(DatabaseOptions), [message]);
 }

@@ -11,7 +11,8 @@ namespace ContentPlanning.Api.Infrastructure.Features;
 /// What PostgreSQL can store and the service can answer, checked once for every request in the validation step, so no
 /// slice can forget it: text and jsonb cannot hold U+0000; jsonb numbers must be finite (as a double); stored JSON may be
 /// nested at most <see cref="MaxJsonDepth"/> levels, because answers wrap it a few levels deeper and serialization stops
-/// at 64. Walks the request's own records (strings, string lists, JSON values, nested records of this assembly); each
+/// at 64; a JSON object's keys must be unique and every escape must be valid UTF-16 (no lone surrogate), because the
+/// service reads such values back as dictionaries and strings. Walks the request's own records (strings, string lists, JSON values, nested records of this assembly); each
 /// failure names the top-level field in snake_case, as the validators do.
 /// </summary>
 internal static class StorableInput
@@ -38,14 +39,10 @@ internal static class StorableInput
             case null:
                 return;
             case string text:
-                if (text.Contains('\0'))
-                {
-                    Add(failures, field, "must not contain the NUL character (U+0000).");
-                }
-
+                CheckText(text, field, failures);
                 return;
             case JsonNode node:
-                CheckJson(node, field, failures, depth: 1);
+                CheckJson(node, field, failures);
                 return;
             case IEnumerable items and not IDictionary:
                 foreach (var item in items)
@@ -66,57 +63,83 @@ internal static class StorableInput
         }
     }
 
-    private static void CheckJson(JsonNode node, string field, List<ValidationFailure> failures, int depth)
+    // The node is read back as JSON text and walked with a reader: a JsonObject read from the request keeps its raw
+    // text until first enumerated, so duplicate keys and lone surrogate escapes would only surface later, as exceptions
+    // wherever the value is first used (answers, the generator, the hash of a request). Writing the text is the one
+    // place that meets an unpaired surrogate: the writer refuses invalid UTF-16, and that refusal is this check.
+    private static void CheckJson(JsonNode node, string field, List<ValidationFailure> failures)
     {
-        if (depth > MaxJsonDepth)
+        byte[] utf8;
+        try
         {
-            Add(failures, field, $"must not be nested deeper than {MaxJsonDepth} levels.");
+            utf8 = JsonSerializer.SerializeToUtf8Bytes(node, TextWriterOptions);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            Add(failures, field, "must not contain a lone surrogate escape (\\uD800-\\uDFFF without its pair) in a key or value.");
             return;
         }
 
-        switch (node)
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxReadDepth });
+        var keys = new Stack<HashSet<string>>();
+        var depth = 0;
+        while (reader.Read())
         {
-            case JsonObject obj:
-                foreach (var (key, child) in obj)
-                {
-                    if (key.Contains('\0'))
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    if (++depth > MaxJsonDepth)
                     {
-                        Add(failures, field, "must not contain the NUL character (U+0000).");
+                        Add(failures, field, $"must not be nested deeper than {MaxJsonDepth} levels.");
+                        return;
                     }
 
-                    if (child is not null)
+                    if (reader.TokenType == JsonTokenType.StartObject)
                     {
-                        CheckJson(child, field, failures, depth + 1);
+                        keys.Push(new HashSet<string>(StringComparer.Ordinal));
                     }
-                }
 
-                break;
-            case JsonArray array:
-                foreach (var child in array)
-                {
-                    if (child is not null)
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    depth--;
+                    if (reader.TokenType == JsonTokenType.EndObject)
                     {
-                        CheckJson(child, field, failures, depth + 1);
+                        keys.Pop();
                     }
-                }
 
-                break;
-            case JsonValue value when value.TryGetValue<JsonElement>(out var element):
-                if (element.ValueKind == JsonValueKind.String && element.GetString()!.Contains('\0'))
-                {
-                    Add(failures, field, "must not contain the NUL character (U+0000).");
-                }
-                else if (element.ValueKind == JsonValueKind.Number && (!element.TryGetDouble(out var number) || !double.IsFinite(number)))
-                {
+                    break;
+                case JsonTokenType.PropertyName:
+                    var key = reader.GetString()!;
+                    CheckText(key, field, failures);
+                    if (!keys.Peek().Add(key))
+                    {
+                        Add(failures, field, $"holds the key '{Shorten(key)}' twice in one object; keys must be unique.");
+                    }
+
+                    break;
+                case JsonTokenType.String:
+                    CheckText(reader.GetString()!, field, failures);
+                    break;
+                case JsonTokenType.Number when !reader.TryGetDouble(out var number) || !double.IsFinite(number):
                     Add(failures, field, "holds a number too large to store (at most about 1.8e308).");
-                }
-
-                break;
-            case JsonValue value when value.TryGetValue<string>(out var text) && text.Contains('\0'):
-                Add(failures, field, "must not contain the NUL character (U+0000).");
-                break;
+                    break;
+            }
         }
     }
+
+    private const int MaxReadDepth = 256;
+
+    private static readonly JsonSerializerOptions TextWriterOptions = new() { MaxDepth = MaxReadDepth };
+
+    private static void CheckText(string text, string field, List<ValidationFailure> failures)
+    {
+        if (text.Contains('\0'))
+        {
+            Add(failures, field, "must not contain the NUL character (U+0000).");
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
 
     private static void Add(List<ValidationFailure> failures, string field, string message)
     {
@@ -126,8 +149,9 @@ internal static class StorableInput
         }
     }
 
+    // Value types (numbers, flags, dates, enums, cursors) hold no text: not read at all, so no boxing per request.
     private static (PropertyInfo Property, string Name)[] FieldsOf(Type type) => Fields.GetOrAdd(type, static t =>
         [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetIndexParameters().Length == 0 && p.CanRead)
+            .Where(p => p.GetIndexParameters().Length == 0 && p.CanRead && !(Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType).IsValueType)
             .Select(p => (p, JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)))]);
 }

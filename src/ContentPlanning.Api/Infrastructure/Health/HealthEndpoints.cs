@@ -16,7 +16,8 @@ public static class HealthEndpoints
         services.AddSingleton<ConnectionPoolStatistics>();
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>(PostgresCheck, tags: [ReadyTag])
-            .AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+            .AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag])
+            .AddCheck<DatabaseListener.HealthCheck>("database_listener", tags: [ReadyTag]);
         return services;
     }
 

@@ -25,8 +25,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             // failing to write or read its own JSON (an answer that cannot be serialized): never the caller's fault, so it
             // falls through to a logged 500.
             PostgresException { SqlState: UserSourceBytesExceeded } limit => Problem(413, "User data limit exceeded",
-                $"This write would take the user's gap analyses, recommendations and analytics past {limit.Hint} stored bytes "
+                $"This write would take the user's gap analyses, recommendations, analytics and calendar events past {limit.Hint} stored bytes "
                 + "(Database__MaxUserSourceBytes); delete or shrink some first."),
+            PostgresException { SqlState: CalendarFull } full => Problem(409, "Calendar full",
+                $"A calendar holds at most {full.Hint} events; delete some first or use another calendar."),
             ZiggyCreatures.Caching.Fusion.SyntheticTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
             NpgsqlException { InnerException: TimeoutException } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } =>
                 Problem(503, "Service unavailable", "The database did not answer in time (Database__CommandTimeoutSeconds); try again shortly."),
@@ -61,8 +63,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
 
-    // Raised by the enforce_user_source_bytes trigger (migration 0008).
+    // Raised by the enforce_user_source_bytes and enforce_calendar_event_limits triggers (migrations 0008, 0012).
     private const string UserSourceBytesExceeded = "CP413";
+
+    // Raised by the enforce_calendar_event_limits trigger (migration 0012).
+    private const string CalendarFull = "CP409";
 
     private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
 

@@ -13,6 +13,7 @@ namespace ContentPlanning.Api.Infrastructure.Telemetry;
 /// Tracing, metrics and logs through OpenTelemetry.Extensions.Hosting: server spans from the ASP.NET Core instrumentation,
 /// database spans from Npgsql.OpenTelemetry, the service's and the cache's own sources and meters, a Prometheus scrape
 /// endpoint and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, OTLP export (the standard OTEL_* variables apply).
+/// Sampling: see <see cref="TraceSampling"/> (1 % of root requests by default, every span in Development).
 /// </summary>
 public static class TelemetryExtensions
 {
@@ -63,9 +64,11 @@ public static class TelemetryExtensions
                     .AddNpgsql()
                     .AddRedisInstrumentation()
                     .AddSource(Sources)
+                    .SetSampler(sp => TraceSampling.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()))
                     // Runs before every exporter, so neither the recent-traces view nor OTLP ever sees a password.
                     .AddProcessor(new ConnectionStringScrubber())
-                    .AddProcessor(sp => new SimpleActivityExportProcessor(sp.GetRequiredService<RecentSpans>()));
+                    // Batched: a request only enqueues its spans (see RecentSpans).
+                    .AddProcessor(sp => sp.GetRequiredService<RecentSpans>().Processor);
                 if (exportOtlp)
                 {
                     tracing.AddOtlpExporter();
