@@ -3,6 +3,7 @@ using System.Text.Json;
 using ContentPlanning.Api.Infrastructure.Http;
 using ContentPlanning.Api.Tests.Infrastructure;
 using ContentPlanning.Caching;
+using ZiggyCreatures.Caching.Fusion;
 using Dapper;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
@@ -62,7 +63,12 @@ public sealed class Testing
 
     public static NpgsqlDataSource DataSource => Factory.Services.GetRequiredService<NpgsqlDataSource>();
 
-    public static ITieredCache Cache => Factory.Services.GetRequiredService<ITieredCache>();
+    public static IFusionCache Cache => Factory.Services.GetRequiredService<IFusionCache>();
+
+    public static CachedRead Reads => Factory.Services.GetRequiredService<CachedRead>();
+
+    /// <summary>Drops this node's L1 only: Redis keeps every entry.</summary>
+    public static void ClearMemory() => Factory.Services.GetRequiredService<CacheMemory>().Clear();
 
     /// <summary>Empties the tables and every cache tier, so each test starts from nothing.</summary>
     public static async Task ResetStateAsync()
@@ -72,8 +78,8 @@ public sealed class Testing
             await _reset!.ResetAsync(connection);
         }
 
-        await Cache.ClearAsync();
-        Cache.ClearMemory();
+        await Cache.ClearAsync(allowFailSafe: false);
+        ClearMemory();
 
         // The rate limits count in Redis (keys rl:*): a test's partition starts from zero, whatever ran before it.
         var redis = await Factory.Services.GetRequiredService<RedisConnection>().GetMultiplexerAsync();

@@ -15,13 +15,11 @@ public class CacheBenchmarks
     private const int CallsPerNode = 100;
     private const int HotKeys = 50;
 
-    private static readonly Func<FactoryContext<int>, CancellationToken, Task<int>> Factory = static (_, _) => Task.FromResult(42);
     private static readonly string[] HotKeyNames = [.. Enumerable.Range(0, HotKeys).Select(i => $"hot{i}")];
 
     private MemoryCache _memory = null!;
     private Node _node = null!;
     private Node[] _nodes = null!;
-    private CacheEntryOptions _distributedOnly = null!;
     private long _coldKey;
 
     [GlobalSetup]
@@ -32,11 +30,8 @@ public class CacheBenchmarks
 
         var name = "bench-" + Guid.NewGuid().ToString("N")[..8];
         _node = await Node.StartAsync(name, Node.Redis, o => o.MemorySizeLimit = 1_000_000);
-        _distributedOnly = new TieredCacheOptions().ToEntryOptions() with { SkipMemoryCache = true };
-        await _node.Cache.SetAsync("k", 42, new CacheEntryOptions { Duration = TimeSpan.FromHours(1) });
-        await _node.Cache.SetAsync("l2", 42, new CacheEntryOptions { Duration = TimeSpan.FromHours(1) });
-        // The L2 hit case reads this key from Redis on every call; give the background write time to land.
-        for (var i = 0; i < 100 && !(await _node.Cache.GetOrSetAsync("l2", Factory, _distributedOnly)).IsCached; i++) await Task.Delay(10);
+        await _node.ReadAsync("k", 42);
+        await _node.ReadAsync("l2", 42);
 
         var shared = "bench-nodes-" + Guid.NewGuid().ToString("N")[..8];
         _nodes = await Task.WhenAll(Enumerable.Range(0, Nodes).Select(_ => Node.StartAsync(shared, Node.Redis)));
@@ -53,39 +48,36 @@ public class CacheBenchmarks
     [Benchmark(Baseline = true, Description = "IMemoryCache.TryGetValue hit")]
     public int MemoryCacheHit() => _memory.TryGetValue("k", out var value) ? (int)value! : 0;
 
-    [Benchmark(Description = "GetOrSetAsync L1 hit")]
-    public int GetOrSetL1Hit()
+    [Benchmark(Description = "CachedRead L1 hit (with provenance)")]
+    public int CachedReadL1Hit()
     {
-        var pending = _node.Cache.GetOrSetAsync("k", Factory);
-        return pending.IsCompletedSuccessfully ? pending.Result.Value : pending.AsTask().GetAwaiter().GetResult().Value;
+        var pending = _node.ReadAsync("k");
+        return pending.IsCompletedSuccessfully ? pending.Result.Value!.N : pending.AsTask().GetAwaiter().GetResult().Value!.N;
     }
 
-    [Benchmark(Description = "IFusionCache.TryGetAsync L1 hit (no provenance layer)")]
+    [Benchmark(Description = "IFusionCache.TryGetAsync L1 hit (no provenance)")]
     public int FusionCacheL1Hit()
     {
-        var pending = ((FusionTieredCache)_node.Cache).Fusion.TryGetAsync<CacheEnvelope<int>>("k");
-        return pending.IsCompletedSuccessfully ? pending.Result.Value!.Value : pending.AsTask().GetAwaiter().GetResult().Value!.Value;
+        var pending = _node.Cache.TryGetAsync<Cached<Box>>("k");
+        return pending.IsCompletedSuccessfully ? pending.Result.Value!.Value!.N : pending.AsTask().GetAwaiter().GetResult().Value!.Value!.N;
     }
 
-    [Benchmark(Description = "TryGetAsync L1 hit")]
-    public int TryGetL1Hit()
+    [Benchmark(Description = "CachedRead L2 hit (Redis; L1 cleared first)")]
+    public async Task<int> CachedReadL2Hit()
     {
-        var pending = _node.Cache.TryGetAsync<int>("k");
-        return pending.IsCompletedSuccessfully ? pending.Result.Value : pending.AsTask().GetAwaiter().GetResult().Value;
+        _node.Memory.Clear();
+        return (await _node.ReadAsync("l2", 42)).Value!.N;
     }
 
-    [Benchmark(Description = "GetOrSetAsync L2 hit (Redis)")]
-    public async Task<int> GetOrSetL2Hit() => (await _node.Cache.GetOrSetAsync("l2", Factory, _distributedOnly)).Value;
-
-    [Benchmark(Description = "GetOrSetAsync cold miss, trivial factory")]
-    public async Task<int> GetOrSetColdMiss()
+    [Benchmark(Description = "CachedRead cold miss, trivial factory")]
+    public async Task<int> CachedReadColdMiss()
     {
         var key = "cold" + Interlocked.Increment(ref _coldKey).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return (await _node.Cache.GetOrSetAsync(key, Factory)).Value;
+        return (await _node.ReadAsync(key, 42)).Value!.N;
     }
 
     /// <summary>
-    /// Ten nodes on one Redis, each with 100 concurrent-ish calls over 50 hot keys; every 20th call is a SetAsync, so
+    /// Ten nodes on one Redis, each with 100 concurrent-ish calls over 50 hot keys; every 20th call is a RemoveAsync (a write invalidates), so
     /// backplane invalidations make the other nodes go back to L2. Reported per call.
     /// </summary>
     [Benchmark(Description = "10 nodes x 100 calls, 5% writes (per call)", OperationsPerInvoke = Nodes * CallsPerNode)]
@@ -101,8 +93,8 @@ public class CacheBenchmarks
                 for (var i = 0; i < CallsPerNode; i++)
                 {
                     var key = HotKeyNames[(seed * 7 + i) % HotKeys];
-                    if (i % 20 == seed % 20) await node.Cache.SetAsync(key, i);
-                    else await node.Cache.GetOrSetAsync(key, Factory);
+                    if (i % 20 == seed % 20) await node.Cache.RemoveAsync(key);
+                    else await node.ReadAsync(key, i);
                 }
             });
         }

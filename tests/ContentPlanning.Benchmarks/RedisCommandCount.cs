@@ -1,12 +1,11 @@
 using System.Globalization;
-using ContentPlanning.Caching;
 using StackExchange.Redis;
 
 namespace ContentPlanning.Benchmarks;
 
 /// <summary>
 /// Redis commands the cache sends, counted by Redis itself (INFO commandstats after CONFIG RESETSTAT), two nodes on a
-/// private Redis: per write on A (with B holding the key in L1 and handling the backplane message), per next read of
+/// private Redis: per write on A (the write path: RemoveByTag of the user, with B holding the key in L1 and handling the backplane message), per next read of
 /// that key on B, and per cold read of a tagged key on a third node. Connection keep-alives are left out.
 /// </summary>
 internal static class RedisCommandCount
@@ -24,26 +23,26 @@ internal static class RedisCommandCount
         var keys = Enumerable.Range(0, Keys).Select(i => "k" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         string[] Tags(int i) => ["user:" + i.ToString(CultureInfo.InvariantCulture)];
 
-        for (var i = 0; i < Keys; i++) await b.Cache.GetOrSetAsync<int>(keys[i], static (_, _) => Task.FromResult(-1), tags: Tags(i));
+        for (var i = 0; i < Keys; i++) await b.ReadAsync(keys[i], tags: Tags(i));
         await Task.Delay(1000);
 
         var writes = await CountAsync(server, async () =>
         {
-            for (var i = 0; i < Keys; i++) await a.Cache.SetAsync(keys[i], i, tags: Tags(i));
+            for (var i = 0; i < Keys; i++) await a.Cache.RemoveByTagAsync(Tags(i)[0]);
             await Task.Delay(1000); // B handles the 100 messages
         });
         var nextReads = await CountAsync(server, async () =>
         {
-            for (var i = 0; i < Keys; i++) await b.Cache.GetOrSetAsync<int>(keys[i], static (_, _) => Task.FromResult(-1), tags: Tags(i));
+            for (var i = 0; i < Keys; i++) await b.ReadAsync(keys[i], tags: Tags(i));
         });
         using var c = await Node.StartAsync(name, Node.Redis, o => o.BackgroundDistributedOperations = false);
         await Task.Delay(500);
         var coldReads = await CountAsync(server, async () =>
         {
-            for (var i = 0; i < Keys; i++) await c.Cache.GetOrSetAsync<int>(keys[i], static (_, _) => Task.FromResult(-1), tags: Tags(i));
+            for (var i = 0; i < Keys; i++) await c.ReadAsync(keys[i], tags: Tags(i));
         });
 
-        Console.WriteLine($"Redis commands per write on A, incl. B's handling of the message: {Per(writes)}");
+        Console.WriteLine($"Redis commands per write (RemoveByTag) on A, incl. B's handling of the message: {Per(writes)}");
         Console.WriteLine($"Redis commands per next read of that key on B: {Per(nextReads)}");
         Console.WriteLine($"Redis commands per cold read of a tagged key on a fresh node C: {Per(coldReads)}");
         return 0;

@@ -38,7 +38,7 @@ public sealed class CacheStatsTests : DatabaseTest
         using var admin = CreateAdminClient(Testing.Factory);
         await InsertProfileAsync("redis-counted");
         await GetAsync(client, "redis-counted");
-        Testing.Cache.ClearMemory();
+        Testing.ClearMemory();
         var before = await StatsAsync(admin);
 
         var answer = await GetAsync(client, "redis-counted");
@@ -84,7 +84,7 @@ public sealed class CacheStatsTests : DatabaseTest
         {
             for (var i = 0; i < count; i++)
             {
-                await Testing.Cache.ClearAsync();
+                await Testing.Cache.ClearAsync(allowFailSafe: false);
                 Assert.That(Source(await GetAsync(client, user)), Is.EqualTo("database_snapshot"));
             }
         }
@@ -112,7 +112,7 @@ public sealed class CacheStatsTests : DatabaseTest
         using var client = Testing.CreateClient();
         await InsertProfileAsync("forced-access");
         await GetAsync(client, "forced-access");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
         Assert.That(Source(await GetAsync(client, "forced-access")), Is.EqualTo("database_snapshot"));
 
         await GetAsync(client, "forced-access", forceRefresh: true);
@@ -131,7 +131,7 @@ public sealed class CacheStatsTests : DatabaseTest
         using var client = Testing.CreateClient();
         await InsertProfileAsync("stopping");
         await GetAsync(client, "stopping");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
 
         await using (var node = new Infrastructure.ApiFactory("node-b"))
         {

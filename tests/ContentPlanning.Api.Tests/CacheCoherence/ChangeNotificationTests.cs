@@ -84,7 +84,7 @@ public sealed class ChangeNotificationTests : DatabaseTest
         Assert.That(seen.Keys, Is.EquivalentTo(new[] { "node-a", "node-b" }), "nodes that answered the new data within one second");
         TestContext.Out.WriteLine($"new data answered after: {string.Join(", ", seen.Select(s => $"{s.Key} {s.Value:F1} ms"))}");
         // Every tier agrees: without L1, node-b's answer comes from L2 or a recomputation, never the old value.
-        nodeA.Services.GetRequiredService<ContentPlanning.Caching.ITieredCache>().ClearMemory();
+        nodeA.Services.GetRequiredService<ContentPlanning.Caching.CacheMemory>().Clear();
         Assert.That(Industry(await GetAsync(clientA, "changed")), Is.EqualTo("after"));
         Assert.That(Source(await GetAsync(clientA, "untouched")), Is.EqualTo("redis"));
         Assert.That(Source(await GetAsync(clientB, "untouched")), Is.EqualTo("memory"));

@@ -33,7 +33,7 @@ public sealed partial class DashboardMetricsTests
         {
             if (i == 2)
             {
-                node.Services.GetRequiredService<ITieredCache>().ClearMemory();
+                node.Services.GetRequiredService<CacheMemory>().Clear();
             }
 
             using var read = await client.GetAsync("/api/content-planning/users/dashboard-user/active-strategy");

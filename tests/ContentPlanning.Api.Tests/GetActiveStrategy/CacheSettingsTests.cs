@@ -1,6 +1,7 @@
 using System.Net;
 using ContentPlanning.Api.Tests.Infrastructure;
 using ContentPlanning.Caching.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using static ContentPlanning.Api.Tests.Strategies.StrategyApi;
 
@@ -24,15 +25,37 @@ public sealed class CacheSettingsTests : DatabaseTest
             ["Cache:Duration"] = "00:00:03",
         });
         using var client = node.CreateClient();
+        var duration = TimeSpan.FromSeconds(3);
         await CreateIdAsync(client, "user-1", "Short");
 
-        await GetActiveAsync(client, "user-1");
-        var soon = await GetActiveAsync(client, "user-1");
-        await Task.Delay(TimeSpan.FromMilliseconds(3500));
+        // The entry is made during the first read, so it lives until somewhere in [first.start + 3 s, first.end + 3 s].
+        // Assert only what that window guarantees, never its edge: a second read that ENDS before first.start + 3 s must
+        // be an L1 hit (on a machine too slow for that, the first read is repeated on a fresh entry), and a read that
+        // STARTS after first.end + 3 s must not be.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan firstEnded;
+        System.Text.Json.Nodes.JsonObject soon;
+        for (var attempt = 0; ; attempt++)
+        {
+            await node.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>().RemoveAsync(Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"));
+            node.Services.GetRequiredService<ContentPlanning.Caching.CacheMemory>().Clear();
+            var firstStarted = clock.Elapsed;
+            await GetActiveAsync(client, "user-1");
+            firstEnded = clock.Elapsed;
+            soon = await GetActiveAsync(client, "user-1");
+            if (clock.Elapsed < firstStarted + duration || attempt == 9)
+            {
+                Assert.That(clock.Elapsed, Is.LessThan(firstStarted + duration), "ten attempts, none with two reads inside 3 s");
+                break;
+            }
+        }
+
+        var wait = firstEnded + duration - clock.Elapsed + TimeSpan.FromMilliseconds(50);
+        if (wait > TimeSpan.Zero) await Task.Delay(wait);
         var later = await GetActiveAsync(client, "user-1");
 
         Assert.That(Source(soon), Is.EqualTo("memory"));
-        Assert.That(Source(later), Is.Not.EqualTo("memory"), "Cache__Duration=3s: the L1 entry is gone after 3.5 s");
+        Assert.That(Source(later), Is.Not.EqualTo("memory"), "Cache__Duration=3s: the L1 entry is gone 3 s after the read that made it");
     }
 
     [Test]

@@ -36,7 +36,7 @@ public sealed class CachingTests : DatabaseTest
         var id = await CreateIdAsync(client, "user-1", "Cached");
         await GetActiveAsync(client, "user-1");
 
-        Testing.Cache.ClearMemory();
+        Testing.ClearMemory();
         var fromRedis = await GetActiveAsync(client, "user-1");
         var thenMemory = await GetActiveAsync(client, "user-1");
 
@@ -76,7 +76,7 @@ public sealed class CachingTests : DatabaseTest
         await Testing.ExecuteAsync("UPDATE content_strategies SET name = 'After' WHERE id = @id", new { id });
         await GetActiveAsync(client, "user-1", forceRefresh: true);
 
-        Testing.Cache.ClearMemory();
+        Testing.ClearMemory();
         var fromRedis = await GetActiveAsync(client, "user-1");
 
         Assert.That(Source(fromRedis), Is.EqualTo("redis"));
@@ -161,25 +161,26 @@ public sealed class CachingTests : DatabaseTest
 
         // A read of the active strategy that has loaded its answer but not yet cached it when the activation lands:
         // the interleaving of a request racing a write, pinned down.
-        var racingRead = Testing.Cache.GetOrSetAsync<Features.Shared.StrategyResolution.Resolved?>(
+        var racingRead = Testing.Reads.ReadAsync(
             Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"),
-            async (_, ct) =>
+            (readDone, release),
+            static async (state, ct) =>
             {
                 await using var connection = await Testing.DataSource.OpenConnectionAsync(ct);
                 var loaded = await Features.Shared.StrategyResolution.QueryAsync(connection, "user-1", strategyId: null, ct);
-                readDone.SetResult();
-                await release.Task;
+                state.readDone.SetResult();
+                await state.release.Task;
                 return loaded;
             },
-            Testing.Cache.DefaultEntryOptions,
-            Features.Shared.UserDataCache.UserTags("user-1")).AsTask();
+            forceRefresh: false,
+            tags: Features.Shared.UserDataCache.UserTags("user-1")).AsTask();
         await readDone.Task;
         await ActivateAsync(client, next);
         release.SetResult();
         await racingRead;
 
         var afterOnThisNode = await GetActiveAsync(client, "user-1");
-        Testing.Cache.ClearMemory();
+        Testing.ClearMemory();
         var afterFromRedis = await GetActiveAsync(client, "user-1");
 
         Assert.That(StrategyId(afterOnThisNode), Is.EqualTo(next), $"answered from {Source(afterOnThisNode)}");
@@ -252,7 +253,7 @@ public sealed class CachingTests : DatabaseTest
         var fresh = await GetActiveAsync(client, "user-1");
         Assert.That(Source(fresh), Is.EqualTo("database"));
         // The next read must go to the database, which is about to be unreachable; the expired value stays for fail-safe.
-        await node.Services.GetRequiredService<ITieredCache>().ExpireAsync(Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"));
+        await node.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>().ExpireAsync(Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"));
 
         proxy.Cut();
         try

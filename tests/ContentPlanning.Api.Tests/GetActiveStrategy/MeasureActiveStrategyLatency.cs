@@ -74,7 +74,7 @@ public sealed class MeasureActiveStrategyLatency : DatabaseTest
         foreach (var (label, expectedSource, before) in new (string, string, Action?)[]
                  {
                      ("memory (L1 hit)", "memory", null),
-                     ("redis (L1 cleared before each read)", "redis", Testing.Cache.ClearMemory),
+                     ("redis (L1 cleared before each read)", "redis", Testing.ClearMemory),
                      ("database (force_refresh=true)", "database", null),
                  })
         {

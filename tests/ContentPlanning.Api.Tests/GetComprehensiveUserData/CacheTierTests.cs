@@ -17,15 +17,15 @@ public sealed class CacheTierTests : DatabaseTest
 
         var computed = await GetAsync(client, "tiers");
         var memory = await GetAsync(client, "tiers");
-        Testing.Cache.ClearMemory();
+        Testing.ClearMemory();
         var redis = await GetAsync(client, "tiers");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
         var snapshot = await GetAsync(client, "tiers");
 
         // Not through the API, so nothing invalidates L1/L2; flushing them leaves the snapshot tier to notice the change.
         await Testing.ExecuteAsync(
             """UPDATE content_gap_analyses SET analysis_results = '{"content_gaps": ["after"]}' WHERE id = @gapId""", new { gapId });
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
         var recomputed = await GetAsync(client, "tiers");
 
         Assert.That(new[] { computed, memory, redis, snapshot, recomputed }.Select(Source),
@@ -51,9 +51,9 @@ public sealed class CacheTierTests : DatabaseTest
 
         var computed = await GetAsync(client, "round-trip");
         var memory = await GetAsync(client, "round-trip");
-        Testing.Cache.ClearMemory();
+        Testing.ClearMemory();
         var redis = await GetAsync(client, "round-trip");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
         var snapshot = await GetAsync(client, "round-trip");
 
         Assert.That(new[] { memory, redis, snapshot }.Select(Source), Is.EqualTo(new[] { "memory", "redis", "database_snapshot" }));
@@ -85,7 +85,7 @@ public sealed class CacheTierTests : DatabaseTest
         var before = await GetAsync(client, "sql");
 
         await Testing.ExecuteAsync(sql);
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
         var after = await GetAsync(client, "sql");
 
         Assert.That(Source(after), Is.EqualTo("computed"));
@@ -102,7 +102,7 @@ public sealed class CacheTierTests : DatabaseTest
         await GetAsync(client, "untouched");
 
         await Testing.ExecuteAsync("UPDATE content_gap_analyses SET recommendations = '[]' WHERE user_id = 'neighbour'");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
 
         Assert.That(Source(await GetAsync(client, "untouched")), Is.EqualTo("database_snapshot"));
     }
@@ -114,7 +114,7 @@ public sealed class CacheTierTests : DatabaseTest
         await InsertProfileAsync("expired");
         await GetAsync(client, "expired");
         await Testing.ExecuteAsync("UPDATE comprehensive_user_data_cache SET expires_at = now() - interval '1 second' WHERE user_id = 'expired'");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
 
         var answer = await GetAsync(client, "expired");
 
@@ -134,7 +134,7 @@ public sealed class CacheTierTests : DatabaseTest
         await Testing.ExecuteAsync("""
             UPDATE comprehensive_user_data_cache SET comprehensive_data = @storedJson::jsonb WHERE user_id = 'old-format'
             """, new { storedJson });
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
 
         var answer = await GetAsync(client, "old-format");
 
@@ -155,9 +155,9 @@ public sealed class CacheTierTests : DatabaseTest
 
         var forced = await GetAsync(client, "forced", forceRefresh: true);
         var memory = await GetAsync(client, "forced");
-        Testing.Cache.ClearMemory();
+        Testing.ClearMemory();
         var redis = await GetAsync(client, "forced");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
         var snapshot = await GetAsync(client, "forced");
 
         Assert.That(Source(cached), Is.EqualTo("memory"));

@@ -23,7 +23,7 @@ public sealed class FailSafeTests : DatabaseTest
         using var client = node.CreateClient();
         var fresh = await GetAsync(client, "seen");
         // The entry must be due for a refresh, or L1 would answer without asking the database at all.
-        await node.Services.GetRequiredService<ITieredCache>().ExpireAsync(Comprehensive.CacheKey("seen", null));
+        await node.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>().ExpireAsync(Comprehensive.CacheKey("seen", null));
 
         proxy.Cut();
         using var stale = await client.GetAsync(Url("seen"));

@@ -36,8 +36,8 @@ public sealed class MeasureComprehensiveLatency : DatabaseTest
         foreach (var (label, source, forceRefresh, before) in new (string, string, bool, Func<Task>?)[]
                  {
                      ("L1 hit (memory)", "memory", false, null),
-                     ("L2 hit (redis; L1 cleared before each)", "redis", false, () => { Testing.Cache.ClearMemory(); return Task.CompletedTask; }),
-                     ("snapshot hit (L1+L2 cleared before each)", "database_snapshot", false, async () => await Testing.Cache.ClearAsync()),
+                     ("L2 hit (redis; L1 cleared before each)", "redis", false, () => { Testing.ClearMemory(); return Task.CompletedTask; }),
+                     ("snapshot hit (L1+L2 cleared before each)", "database_snapshot", false, async () => await Testing.Cache.ClearAsync(allowFailSafe: false)),
                      ("full assembly (force_refresh=true)", "computed", true, null),
                  })
         {

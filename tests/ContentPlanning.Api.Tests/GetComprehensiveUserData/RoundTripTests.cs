@@ -32,7 +32,7 @@ public sealed class RoundTripTests : DatabaseTest
         using var client = Testing.CreateClient();
         await SeedUserAsync("snapshot-trips", 5);
         await GetAsync(client, "snapshot-trips");
-        await Testing.Cache.ClearAsync();
+        await Testing.Cache.ClearAsync(allowFailSafe: false);
 
         var commands = await DatabaseCommandsOfAsync(client, Url("snapshot-trips"), "database_snapshot");
 

@@ -1,62 +1,62 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Caching.Tests.Support;
 
-/// <summary>One "node": its own service provider, Redis connection and TieredCache instance for a cache name.</summary>
-internal sealed class CacheNode : IDisposable
+/// <summary>One "node": a started host with the cache registered as the service registers it, on a cache name of the test's.</summary>
+internal sealed class CacheNode : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
+    private readonly IHost _host;
 
-    private CacheNode(ServiceProvider services, FusionTieredCache cache, ListLoggerProvider logs)
+    private CacheNode(IHost host, ListLoggerProvider logs)
     {
-        _services = services;
-        Cache = cache;
+        _host = host;
         Logs = logs;
-        Connection = services.GetRequiredService<RedisConnection>();
     }
-
-    public FusionTieredCache Cache { get; }
 
     public ListLoggerProvider Logs { get; }
 
-    public RedisConnection Connection { get; }
+    public IServiceProvider Services => _host.Services;
 
-    public ITieredCacheProvider Provider => _services.GetRequiredService<ITieredCacheProvider>();
+    public CachedRead Reads => Services.GetRequiredService<CachedRead>();
 
-    public CacheStatistics Stats => Cache.GetStatistics();
+    public IFusionCache Cache => Services.GetRequiredService<IFusionCache>();
 
-    public static async Task<CacheNode> StartAsync(string cacheName, string? redis, Action<TieredCacheOptions>? configure = null)
+    public CacheCounters Counters => Services.GetRequiredService<CacheCounters>();
+
+    public RedisConnection Connection => Services.GetRequiredService<RedisConnection>();
+
+    public static async Task<CacheNode> StartAsync(string cacheName, string? redis, Action<CacheSettings>? configure = null)
     {
         var logs = new ListLoggerProvider();
-        var services = new ServiceCollection()
-            .AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug))
-            .AddTieredCache(o =>
-            {
-                o.Name = cacheName;
-                o.NodeId = "node-" + Guid.NewGuid().ToString("N")[..6];
-                configure?.Invoke(o);
-            }, redis)
-            .BuildServiceProvider();
-        var cache = (FusionTieredCache)services.GetRequiredService<ITieredCache>();
-        if (redis is not null)
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Services.AddTieredCache(o =>
         {
-            // A node is handed out once its backplane subscription is up, so no test races the first SUBSCRIBE.
-            // Best effort: a test that starts a node with Redis unreachable gets it after a short wait.
-            var deadline = DateTime.UtcNow.AddSeconds(3);
-            while (!cache.GetStatistics().BackplaneConnected && DateTime.UtcNow < deadline) await Task.Delay(10);
-        }
-        return new CacheNode(services, cache, logs);
+            o.Name = cacheName;
+            o.NodeId = "node-" + Guid.NewGuid().ToString("N")[..6];
+            configure?.Invoke(o);
+        }, redis);
+        var host = builder.Build();
+        // Starting builds the cache, which waits for the backplane's first SUBSCRIBE: no test races it.
+        await host.StartAsync();
+        return new CacheNode(host, logs);
     }
 
-    public void Dispose() => _services.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
 }
 
 /// <summary>The Redis of the test command (env TEST_REDIS) and a direct connection to inspect or tamper with keys.</summary>
 internal static class TestRedis
 {
-    private static readonly Lazy<ConnectionMultiplexer> Direct = new(() => ConnectionMultiplexer.Connect(Endpoint + ",abortConnect=false"));
+    private static readonly Lazy<ConnectionMultiplexer> Direct = new(() => ConnectionMultiplexer.Connect(Endpoint + ",abortConnect=false,allowAdmin=true"));
 
     public static string Endpoint =>
         Environment.GetEnvironmentVariable("TEST_REDIS") is { Length: > 0 } value
@@ -64,6 +64,8 @@ internal static class TestRedis
             : throw new InvalidOperationException("TEST_REDIS is not set: run the tests through scripts/test.sh (or set TEST_REDIS=host:port).");
 
     public static IDatabase Database => Direct.Value.GetDatabase();
+
+    public static IServer Server => Direct.Value.GetServer(Direct.Value.GetEndPoints()[0]);
 
     public static string NewCacheName() => "t-" + Guid.NewGuid().ToString("N")[..12];
 
@@ -73,7 +75,7 @@ internal static class TestRedis
     /// <summary>Polls until <paramref name="condition"/> holds; fails the test after <paramref name="timeout"/>.</summary>
     public static async Task Eventually(Func<Task<bool>> condition, string because, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {because}");
@@ -83,4 +85,42 @@ internal static class TestRedis
 
     public static Task Eventually(Func<bool> condition, string because, TimeSpan? timeout = null) =>
         Eventually(() => Task.FromResult(condition()), because, timeout);
+}
+
+/// <summary>A factory a test can count, hold and release.</summary>
+internal sealed class Source<T>(Func<int, T> produce)
+    where T : class
+{
+    private int _runs;
+    private TaskCompletionSource _gate = Open();
+
+    public int Runs => Volatile.Read(ref _runs);
+
+    /// <summary>Completed each time a run has begun (before it waits at the gate).</summary>
+    public event Action<int>? Began;
+
+    public void Hold()
+    {
+        if (_gate.Task.IsCompleted) _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void Release() => _gate.TrySetResult();
+
+    public async Task<T?> RunAsync(CancellationToken cancellationToken)
+    {
+        var run = Interlocked.Increment(ref _runs);
+        var value = produce(run);
+        Began?.Invoke(run);
+        await _gate.Task.WaitAsync(cancellationToken);
+        return value;
+    }
+
+    public static Task<T?> Run(Source<T> source, CancellationToken cancellationToken) => source.RunAsync(cancellationToken);
+
+    private static TaskCompletionSource Open()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
 }

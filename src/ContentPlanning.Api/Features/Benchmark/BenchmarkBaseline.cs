@@ -45,9 +45,9 @@ public static class BenchmarkBaseline
             });
 
             // Case "L1 cleared, L2 warm": this node forgets its memory tier, Redis keeps everything.
-            group.MapPost("/clear-memory", (ITieredCache cache) =>
+            group.MapPost("/clear-memory", (CacheMemory memory) =>
             {
-                cache.ClearMemory();
+                memory.Clear();
                 return Results.NoContent();
             });
         }

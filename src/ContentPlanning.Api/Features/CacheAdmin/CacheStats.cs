@@ -1,5 +1,6 @@
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
+using Microsoft.Extensions.Options;
 using Dapper;
 using MediatR;
 using Npgsql;
@@ -30,7 +31,8 @@ public static class CacheStats
 
     public sealed record AccessedSnapshot(string UserId, long? StrategyId, long AccessCount, DateTimeOffset LastAccessed);
 
-    internal sealed class Handler(ITieredCache cache, NpgsqlDataSource dataSource) : IRequestHandler<Query, Response>
+    internal sealed class Handler(
+        CacheCounters counters, CacheMemory memory, RedisConnection redis, IOptions<CacheSettings> settings, NpgsqlDataSource dataSource) : IRequestHandler<Query, Response>
     {
         private const string Sql = """
             SELECT count(*) AS total, count(*) FILTER (WHERE expires_at <= now()) AS expired
@@ -44,20 +46,22 @@ public static class CacheStats
 
         public async Task<Response> Handle(Query request, CancellationToken cancellationToken)
         {
-            var stats = cache.GetStatistics();
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(Sql, cancellationToken: cancellationToken));
             var (total, expired) = await grid.ReadSingleAsync<(long, long)>();
             var mostAccessed = (await grid.ReadAsync<AccessedSnapshot>()).ToList();
 
-            var lookups = stats.MemoryHits + stats.MemoryMisses;
+            // Hits and misses count answers by their provenance (cache_info.source), not FusionCache's internal reads.
+            var (hits, misses) = (counters.MemoryHits, counters.MemoryMisses);
+            var lookups = hits + misses;
+            var connected = redis.IsConnected;
             return new Response(
-                stats.NodeId,
-                new MemoryStats(stats.MemoryEntries, stats.MemoryHits, stats.MemoryMisses, lookups == 0 ? 0 : Math.Round((double)stats.MemoryHits / lookups, 4)),
-                new RedisStats(stats.DistributedAvailable, stats.DistributedHits, stats.DistributedMisses, stats.DistributedErrors),
-                new BackplaneStats(stats.BackplaneConnected, stats.BackplaneMessagesSent, stats.BackplaneMessagesReceived),
-                stats.FailSafeActivations,
-                stats.FactoryExecutions,
+                settings.Value.NodeId,
+                new MemoryStats(memory.Count, hits, misses, lookups == 0 ? 0 : Math.Round((double)hits / lookups, 4)),
+                new RedisStats(connected, counters.RedisHits, redis.IsConfigured ? counters.RedisMisses : 0, counters.DistributedErrors),
+                new BackplaneStats(connected && settings.Value.BackplaneEnabled, counters.BackplaneMessagesSent, counters.BackplaneMessagesReceived),
+                counters.FailSafeActivations,
+                counters.FactoryExecutions,
                 new DatabaseStats(total, expired, total - expired, mostAccessed));
         }
     }

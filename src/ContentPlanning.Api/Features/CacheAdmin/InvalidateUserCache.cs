@@ -1,10 +1,10 @@
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
-using ContentPlanning.Caching;
 using Dapper;
 using FluentValidation;
 using MediatR;
 using Npgsql;
+using ZiggyCreatures.Caching.Fusion;
 using Comprehensive = ContentPlanning.Api.Features.GetComprehensiveUserData.GetComprehensiveUserData;
 
 namespace ContentPlanning.Api.Features.CacheAdmin;
@@ -29,7 +29,7 @@ public static class InvalidateUserCache
         }
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache userCache, ITieredCache cache) : IRequestHandler<Command, Response>
+    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache userCache, IFusionCache cache) : IRequestHandler<Command, Response>
     {
         private const string DeleteAllSql = "DELETE FROM comprehensive_user_data_cache WHERE user_id = @UserId";
 
@@ -54,7 +54,7 @@ public static class InvalidateUserCache
             string[] keys = [Comprehensive.CacheKey(request.UserId, request.StrategyId), Comprehensive.CacheKey(request.UserId, null)];
             foreach (var key in keys)
             {
-                await cache.RemoveAsync(key, cancellationToken: cancellationToken);
+                await cache.RemoveAsync(key, token: cancellationToken);
             }
 
             return new Response(request.UserId, request.StrategyId, null, keys, deleted);

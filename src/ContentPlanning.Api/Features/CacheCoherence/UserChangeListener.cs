@@ -20,16 +20,14 @@ namespace ContentPlanning.Api.Features.CacheCoherence;
 /// </summary>
 public sealed partial class UserChangeListener(
     IOptions<CacheCoherenceOptions> options,
-    ITieredCache cache,
+    UserDataCache cache,
+    IOptions<CacheSettings> cacheSettings,
     RedisConnection redis,
     CoherenceGate gate,
     ILogger<UserChangeListener> logger) : BackgroundService, IDatabaseNotificationHandler
 {
     /// <summary>Prefix of the listening connection's application_name (operators find it in pg_stat_activity).</summary>
     public const string ApplicationNamePrefix = DatabaseConnections.ListenerNamePrefix;
-
-    // This node's L1 only: the remote tiers are handled once per notification by the claim's winner.
-    private static readonly CacheEntryOptions LocalOnly = new() { SkipDistributedCache = true, SkipBackplane = true };
 
     private static readonly TimeSpan ClaimLifetime = TimeSpan.FromMinutes(1);
 
@@ -67,7 +65,7 @@ public sealed partial class UserChangeListener(
         {
             // Notifications sent while nobody listened are lost: nothing in L1 from before the drop can be trusted.
             // Expired, not removed, so fail-safe can still answer while the database is down.
-            await cache.ExpireAllAsync(LocalOnly, cancellationToken);
+            await cache.ExpireAllOnThisNodeAsync(cancellationToken);
             Reconnects.Add(1);
             LogResumed(logger, Channel);
         }
@@ -136,12 +134,12 @@ public sealed partial class UserChangeListener(
         var notifications = payloads.Distinct(StringComparer.Ordinal).ToList();
         foreach (var payload in notifications)
         {
-            await cache.RemoveByTagAsync(UserDataCache.UserTag(UserId(payload)), LocalOnly, cancellationToken);
+            await cache.InvalidateOnThisNodeAsync(UserId(payload), cancellationToken);
         }
 
         foreach (var payload in await ClaimAsync(notifications))
         {
-            await cache.RemoveByTagAsync(UserDataCache.UserTag(UserId(payload)), cancellationToken: cancellationToken);
+            await cache.InvalidateAsync(UserId(payload), cancellationToken);
         }
 
         Notifications.Add(notifications.Count);
@@ -157,9 +155,9 @@ public sealed partial class UserChangeListener(
     {
         if (!redis.IsConfigured || !redis.IsConnected) return [];
         var database = (await redis.GetMultiplexerAsync()).GetDatabase();
-        var node = cache.GetStatistics().NodeId;
+        var node = cacheSettings.Value.NodeId;
         var claims = notifications
-            .Select(payload => database.StringSetAsync($"{cache.Name}:coherence:{payload}", node, ClaimLifetime, When.NotExists))
+            .Select(payload => database.StringSetAsync($"{cacheSettings.Value.Name}:coherence:{payload}", node, ClaimLifetime, When.NotExists))
             .ToList();
         try
         {

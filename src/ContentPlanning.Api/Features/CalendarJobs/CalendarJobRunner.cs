@@ -23,7 +23,7 @@ public sealed partial class CalendarJobRunner(
     IMediator mediator,
     NpgsqlDataSource dataSource,
     CalendarJobStore store,
-    ITieredCache cache,
+    IOptions<CacheSettings> cacheSettings,
     TimeProvider time,
     IOptions<CalendarJobsOptions> options,
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
@@ -60,7 +60,7 @@ public sealed partial class CalendarJobRunner(
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
             claim = await connection.QuerySingleOrDefaultAsync<Claim>(new CommandDefinition(ClaimSql,
-                new { Id = sessionId, Node = cache.GetStatistics().NodeId }, cancellationToken: cancellationToken));
+                new { Id = sessionId, Node = cacheSettings.Value.NodeId }, cancellationToken: cancellationToken));
         }
 
         if (claim is null)

@@ -63,7 +63,7 @@ internal sealed class CalendarJobsModule : IServiceModule
             {
                 server.WorkerCount = jobs.WorkersPerNode;
                 server.Queues = [HangfireQueue.RunQueue, HangfireQueue.WebhookQueue, "default"];
-                server.ServerName = sp.GetRequiredService<ITieredCache>().GetStatistics().NodeId;
+                server.ServerName = sp.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId;
                 // Due retries and recurring jobs are looked for as often as lease-expired ones: each look takes and releases
                 // Hangfire's lock row (three transactions), the bulk of an idle node's database traffic.
                 server.SchedulePollingInterval = jobs.QueuePollInterval;

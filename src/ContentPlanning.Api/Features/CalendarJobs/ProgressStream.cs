@@ -121,7 +121,7 @@ public static partial class ProgressStream
             try
             {
                 // Headers and the reconnect hint at once: a proxy sees an answer even while the job waits in the queue.
-                var node = services.GetRequiredService<ITieredCache>().GetStatistics().NodeId;
+                var node = services.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId;
                 await writer.WriteAsync($"retry: {(int)ReconnectDelay.TotalMilliseconds}\n: node {node}\n\n", ended.Token);
                 await RunAsync(writer, services, ended.Token);
             }

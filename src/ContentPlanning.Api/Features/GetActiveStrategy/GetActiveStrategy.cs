@@ -22,46 +22,31 @@ public static class GetActiveStrategy
 
     public static string CacheKey(string userId) => "active-strategy:" + userId;
 
-    // A user without strategies is remembered briefly only; creating one invalidates it anyway.
-    private static readonly TimeSpan NotFoundDuration = TimeSpan.FromSeconds(30);
-
     internal sealed class Validator : AbstractValidator<Query>
     {
         public Validator() => RuleFor(x => x.UserId).ValidUserId();
     }
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, CoherenceGate coherence, TimeProvider time) : IRequestHandler<Query, Response?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CachedRead cache, CoherenceGate coherence, TimeProvider time) : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
-            // The entry defaults are the Cache__* settings (appsettings: 5 min L1, 1 h L2, 2 s soft timeout).
-            var defaults = cache.Cache.DefaultEntryOptions;
-            var options = request.ForceRefresh ? defaults with { SkipCacheRead = true } : defaults;
+            // The entry options are the Cache__* defaults (appsettings: 5 min L1, 1 h L2, 2 s soft timeout).
             var vouching = coherence.Enter();
-            var result = await cache.Cache.GetOrSetAsync<(NpgsqlDataSource, string), StrategyResolution.Resolved?>(
+            var answer = await cache.ReadAsync(
                 CacheKey(request.UserId),
                 (dataSource, request.UserId),
-                static async (context, state, ct) =>
-                {
-                    var resolved = await LoadAsync(state.Item1, state.Item2, ct);
-                    if (resolved is null)
-                    {
-                        // Fail-safe capped too: a not-found entry's Redis key lives NotFoundDuration, not the fail-safe window.
-                        context.Options = context.Options.LivingAtMost(NotFoundDuration);
-                    }
+                static (state, ct) => LoadAsync(state.dataSource, state.UserId, ct),
+                request.ForceRefresh,
+                tags: UserDataCache.UserTags(request.UserId),
+                cancellationToken: cancellationToken);
 
-                    return resolved;
-                },
-                options,
-                UserDataCache.UserTags(request.UserId),
-                cancellationToken);
-
-            if (result.Value is not { } value)
+            if (answer.Value is not { } value)
             {
                 return null;
             }
 
-            var info = CacheInfo.From(result, request.ForceRefresh, "database", time);
+            var info = CacheInfo.From(answer, request.ForceRefresh, "database", time);
             return new Response(value.Strategy, value.Resolution, value.Activation,
                 info with { IsStale = coherence.IsStale(info.IsCached, info.IsStale, vouching) });
         }

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using ContentPlanning.Caching;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Api.Features.GetComprehensiveUserData;
 
@@ -31,12 +31,21 @@ public sealed class ComprehensiveDataOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan FactorySoftTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>This section's lifetimes over the Cache__* defaults (throttle, hard timeout, eager refresh, jitter, ...).</summary>
-    internal CacheEntryOptions ToCacheOptions(CacheEntryOptions defaults) => defaults with
+    private FusionCacheEntryOptions? _entry;
+
+    /// <summary>This section's lifetimes over the Cache__* defaults (throttle, hard timeout, eager refresh, jitter, ...); made once.</summary>
+    internal FusionCacheEntryOptions EntryOptions(FusionCacheEntryOptions defaults)
     {
-        Duration = MemoryDuration,
-        DistributedCacheDuration = DistributedDuration,
-        FailSafeMaxDuration = FailSafeMaxDuration,
-        FactorySoftTimeout = FactorySoftTimeout,
-    };
+        if (_entry is { } made)
+        {
+            return made;
+        }
+
+        var entry = defaults.Duplicate();
+        entry.Duration = MemoryDuration;
+        entry.DistributedCacheDuration = DistributedDuration;
+        entry.FailSafeMaxDuration = FailSafeMaxDuration;
+        entry.FactorySoftTimeout = FactorySoftTimeout;
+        return _entry = entry;
+    }
 }

@@ -26,7 +26,11 @@ public static class GetComprehensiveUserData
 
     public sealed record Response(string Status, ComprehensiveData Data, ResponseCacheInfo CacheInfo, string Message);
 
-    public sealed record ResponseCacheInfo(bool IsCached, string Source, bool IsStale, bool ForceRefresh, string DataHash, DateTimeOffset GeneratedAt, DateTimeOffset Timestamp);
+    /// <summary>The shared <c>cache_info</c> plus this answer's extras: the data's hash and when it was assembled.</summary>
+    public sealed record ResponseCacheInfo(
+        string Source, bool IsCached, bool IsStale, bool ForceRefresh, DateTimeOffset? CachedAt, DateTimeOffset Timestamp,
+        string DataHash, DateTimeOffset GeneratedAt)
+        : CacheInfo(Source, IsCached, IsStale, ForceRefresh, CachedAt, Timestamp);
 
     public static string CacheKey(string userId, long? strategyId) =>
         strategyId is null ? "comprehensive:" + userId : $"comprehensive:{userId}:{strategyId}";
@@ -41,59 +45,36 @@ public static class GetComprehensiveUserData
     }
 
     internal sealed class Handler(
-        NpgsqlDataSource dataSource, SnapshotStore snapshots, UserDataCache cache, IOptions<ComprehensiveDataOptions> options,
-        ForcedRefreshes<string, CacheResult<ComprehensiveSnapshot?>> forcedRefreshes, CoherenceGate coherence, TimeProvider time)
+        NpgsqlDataSource dataSource, SnapshotStore snapshots, CachedRead cache, IOptions<ComprehensiveDataOptions> options, CoherenceGate coherence,
+        TimeProvider time)
         : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
-            var settings = options.Value;
-            var entry = settings.ToCacheOptions(cache.Cache.DefaultEntryOptions);
-            var key = CacheKey(request.UserId!, request.StrategyId);
             var vouching = coherence.Enter();
-            var result = request.ForceRefresh
-                // Concurrent forced reads of one key share a refresh that began after they arrived (see ForcedRefreshes);
-                // the shared refresh runs to its end even if this caller goes away.
-                ? await forcedRefreshes.RunAsync(key, () => ReadAsync(key, request, entry with { SkipCacheRead = true }, CancellationToken.None), cancellationToken)
-                : await ReadAsync(key, request, entry, cancellationToken);
+            var answer = await cache.ReadAsync(
+                CacheKey(request.UserId!, request.StrategyId),
+                (Handler: this, Request: request),
+                static (state, ct) => state.Handler.LoadAsync(state.Request, ct),
+                request.ForceRefresh,
+                options.Value.EntryOptions(cache.DefaultEntryOptions),
+                UserDataCache.UserTags(request.UserId!),
+                cancellationToken: cancellationToken);
 
-            if (result.Value is not { } value)
+            if (answer.Value is not { } value)
             {
                 return null;
             }
 
-            var source = result.Source switch
-            {
-                CacheSource.Memory => "memory",
-                CacheSource.Distributed => "redis",
-                _ => value.Origin,
-            };
+            // The snapshot tier is a cache tier too: only an answer assembled from the sources is a miss.
+            var source = CacheInfo.SourceName(answer, value.Origin);
             var hit = source != "computed";
             return new Response(
                 "success",
                 value.Data,
-                new ResponseCacheInfo(hit, source, coherence.IsStale(result.IsCached, result.IsStale, vouching), request.ForceRefresh, value.DataHash, value.GeneratedAt, time.GetUtcNow()),
+                new ResponseCacheInfo(source, hit, coherence.IsStale(hit, answer.IsStale, vouching), request.ForceRefresh, answer.CachedAt, time.GetUtcNow(), value.DataHash, value.GeneratedAt),
                 $"Comprehensive user data retrieved successfully (cache: {(hit ? "HIT" : "MISS")})");
         }
-
-        private Task<CacheResult<ComprehensiveSnapshot?>> ReadAsync(string key, Query request, CacheEntryOptions entry, CancellationToken cancellationToken) =>
-            cache.Cache.GetOrSetAsync<(Handler Handler, Query Request), ComprehensiveSnapshot?>(
-                key,
-                (this, request),
-                static async (context, state, ct) =>
-                {
-                    var snapshot = await state.Handler.LoadAsync(state.Request, ct);
-                    if (snapshot is null)
-                    {
-                        // Fail-safe capped too: a not-found entry's Redis key lives 30 s, not the fail-safe window.
-                        context.Options = context.Options.LivingAtMost(TimeSpan.FromSeconds(30));
-                    }
-
-                    return snapshot;
-                },
-                entry,
-                UserDataCache.UserTags(request.UserId!),
-                cancellationToken).AsTask();
 
         /// <summary>
         /// The factory: one round trip reads the snapshot row if it serves (not on a forced refresh), else every source
@@ -160,7 +141,6 @@ public static class GetComprehensiveUserData
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
             services.AddSingleton<SnapshotStore>();
-            services.AddSingleton<ForcedRefreshes<string, CacheResult<ComprehensiveSnapshot?>>>();
             services.AddSingleton<SnapshotAccessRecorder>();
             services.AddHostedService(sp => sp.GetRequiredService<SnapshotAccessRecorder>());
         }

@@ -1,4 +1,5 @@
 using Carter;
+using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
@@ -54,9 +55,6 @@ public static class GetStrategySummary
 
     public static string CacheKey(long strategyId) => "strategy-summary:" + strategyId;
 
-    // An unknown id is remembered only briefly: ids come from a sequence, so a missing one rarely appears later, but may.
-    private static readonly TimeSpan NotFoundDuration = TimeSpan.FromSeconds(1);
-
     internal sealed class Validator : AbstractValidator<Query>
     {
         public Validator() => RuleFor(x => x.Id).GreaterThan(0);
@@ -67,37 +65,30 @@ public static class GetStrategySummary
         StrategyPart Strategy, ActivationPart? Activation, EventsPart CalendarEvents, RecommendationsPart Recommendations,
         AnalyticsPart Analytics, CalendarPart? LatestCalendar);
 
-    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache, TimeProvider time) : IRequestHandler<Query, Response?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CachedRead cache, CoherenceGate coherence, TimeProvider time) : IRequestHandler<Query, Response?>
     {
         public async Task<Response?> Handle(Query request, CancellationToken cancellationToken)
         {
-            var defaults = cache.Cache.DefaultEntryOptions;
-            var result = await cache.Cache.GetOrSetAsync<(NpgsqlDataSource, long), Summary?>(
+            var vouching = coherence.Enter();
+            var answer = await cache.ReadAsync(
                 CacheKey(request.Id),
                 (dataSource, request.Id),
-                static async (context, state, ct) =>
-                {
-                    var summary = await SummaryQuery.LoadAsync(state.Item1, state.Item2, ct);
-                    if (summary is null)
-                    {
-                        context.Options = context.Options.LivingAtMost(NotFoundDuration);
-                    }
-                    else
-                    {
-                        // The owner is known only once the row is read: tag the entry with it now.
-                        context.Tags = [UserDataCache.UserTag(summary.Strategy.UserId), UserDataCache.CalendarTag(summary.Strategy.UserId)];
-                    }
+                static (state, ct) => SummaryQuery.LoadAsync(state.dataSource, state.Id, ct),
+                request.ForceRefresh,
+                // The owner is known only once the row is read: its user tag (every source write evicts it) and its
+                // calendar tag (event and calendar writes evict it without touching the comprehensive data).
+                tagsOf: static summary => [UserDataCache.UserTag(summary.Strategy.UserId), UserDataCache.CalendarTag(summary.Strategy.UserId)],
+                cancellationToken: cancellationToken);
 
-                    return summary;
-                },
-                request.ForceRefresh ? defaults with { SkipCacheRead = true } : defaults,
-                tags: null,
-                cancellationToken);
+            if (answer.Value is not { } s)
+            {
+                return null;
+            }
 
-            return result.Value is { } s
-                ? new Response(s.Strategy, s.Activation, s.CalendarEvents, s.Recommendations, s.Analytics, s.LatestCalendar,
-                    CacheInfo.From(result, request.ForceRefresh, "database", time))
-                : null;
+            // Summaries carry the owner's user tag, which the change listener evicts: the same coherence rule as the other reads.
+            var info = CacheInfo.From(answer, request.ForceRefresh, "database", time);
+            return new Response(s.Strategy, s.Activation, s.CalendarEvents, s.Recommendations, s.Analytics, s.LatestCalendar,
+                info with { IsStale = coherence.IsStale(info.IsCached, info.IsStale, vouching) });
         }
     }
 

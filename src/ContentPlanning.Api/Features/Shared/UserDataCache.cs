@@ -1,16 +1,17 @@
-using ContentPlanning.Caching;
 using Dapper;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Api.Features.Shared;
 
 /// <summary>
-/// The cache keys and tags of per-user answers, and their invalidation. Every write that can change what a user is
-/// answered calls <see cref="InvalidateAsync"/> after its transaction commits: the user tag removes the active strategy
-/// and the comprehensive data from L1 and L2 on every node (through the backplane).
+/// The cache tags of per-user answers and their invalidation. Every write that can change what a user is answered calls
+/// <see cref="InvalidateAsync"/> after its transaction commits: FusionCache's RemoveByTag removes the active strategy,
+/// the comprehensive data and the strategy summaries from L1 and L2 on every node (through the backplane).
 /// </summary>
-public sealed class UserDataCache(ITieredCache cache)
+public sealed class UserDataCache(IFusionCache cache)
 {
-    public ITieredCache Cache { get; } = cache;
+    // This node's L1 only: for evictions every node makes itself (the change listener's).
+    private static readonly FusionCacheEntryOptions LocalOnly = new() { SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true };
 
     public static string UserTag(string userId) => "user:" + userId;
 
@@ -23,10 +24,21 @@ public sealed class UserDataCache(ITieredCache cache)
     public static string CalendarTag(string userId) => "user-calendar:" + userId;
 
     public ValueTask InvalidateCalendarAsync(string userId, CancellationToken cancellationToken = default) =>
-        Cache.RemoveByTagAsync(CalendarTag(userId), cancellationToken: cancellationToken);
+        cache.RemoveByTagAsync(CalendarTag(userId), token: cancellationToken);
 
     public ValueTask InvalidateAsync(string userId, CancellationToken cancellationToken = default) =>
-        Cache.RemoveByTagAsync(UserTag(userId), cancellationToken: cancellationToken);
+        cache.RemoveByTagAsync(UserTag(userId), token: cancellationToken);
+
+    /// <summary>Evicts the user's answers from this node's L1 only (no L2 write, no backplane message).</summary>
+    public ValueTask InvalidateOnThisNodeAsync(string userId, CancellationToken cancellationToken = default) =>
+        cache.RemoveByTagAsync(UserTag(userId), LocalOnly, cancellationToken);
+
+    /// <summary>
+    /// Expires every answer in this node's L1 (FusionCache's Clear keeping fail-safe values, local only): after this node
+    /// may have missed invalidations. The next read of each key re-validates against L2 or the database.
+    /// </summary>
+    public ValueTask ExpireAllOnThisNodeAsync(CancellationToken cancellationToken = default) =>
+        cache.ClearAsync(allowFailSafe: true, LocalOnly, cancellationToken);
 
     /// <summary>
     /// Runs a single-row <c>DELETE ... RETURNING user_id</c> (autocommitted) and, when a row went, invalidates its owner.

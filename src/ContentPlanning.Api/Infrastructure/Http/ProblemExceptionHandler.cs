@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ContentPlanning.Caching;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -30,7 +29,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 + "(Database__MaxUserSourceBytes); delete or shrink some first."),
             PostgresException { SqlState: CalendarFull } full => Problem(409, "Calendar full",
                 $"A calendar holds at most {full.Hint} events; delete some first or use another calendar."),
-            FactoryTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
+            ZiggyCreatures.Caching.Fusion.SyntheticTimeoutException => Problem(503, "Service unavailable", "A data source did not answer in time; try again shortly."),
             NpgsqlException { InnerException: TimeoutException } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } =>
                 Problem(503, "Service unavailable", "The database did not answer in time (Database__CommandTimeoutSeconds); try again shortly."),
             NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException } or TimeoutException =>

@@ -1,5 +1,5 @@
+using ZiggyCreatures.Caching.Fusion;
 using System.Diagnostics;
-using ContentPlanning.Caching;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
@@ -19,12 +19,17 @@ public static class TelemetryExtensions
 {
     public const string DefaultServiceName = "content-planning";
 
-    private static readonly string[] Sources = [ServiceTelemetry.Name, CacheTelemetry.ActivitySourceName];
+    // FusionCache's operation spans and its L2 and backplane spans, under which the Redis spans (AddRedisInstrumentation) nest.
+    private static readonly string[] Sources =
+    [
+        ServiceTelemetry.Name, FusionCacheDiagnostics.ActivitySourceName, FusionCacheDiagnostics.ActivitySourceNameDistributedLevel,
+        FusionCacheDiagnostics.ActivitySourceNameBackplane,
+    ];
 
     private static readonly string[] Meters =
     [
         "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics",
-        "System.Net.Http", "System.Runtime", "Npgsql", ServiceTelemetry.Name, CacheTelemetry.MeterName,
+        "System.Net.Http", "System.Runtime", "Npgsql", ServiceTelemetry.Name, FusionCacheDiagnostics.MeterName,
     ];
 
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
@@ -57,6 +62,7 @@ public static class TelemetryExtensions
                         }
                     })
                     .AddNpgsql()
+                    .AddRedisInstrumentation()
                     .AddSource(Sources)
                     .SetSampler(sp => TraceSampling.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()))
                     // Runs before every exporter, so neither the recent-traces view nor OTLP ever sees a password.

@@ -3,29 +3,31 @@ using Microsoft.Extensions.Options;
 namespace ContentPlanning.Caching;
 
 /// <summary>Fails the host at start with a message naming each bad <c>Cache:*</c> setting.</summary>
-internal sealed class TieredCacheOptionsValidator : IValidateOptions<TieredCacheOptions>
+internal sealed class CacheSettingsValidator : IValidateOptions<CacheSettings>
 {
-    public ValidateOptionsResult Validate(string? name, TieredCacheOptions options)
+    public ValidateOptionsResult Validate(string? name, CacheSettings options)
     {
         var errors = new List<string>();
-        const string S = TieredCacheOptions.SectionName;
+        const string S = CacheSettings.SectionName;
+        var entry = options.DefaultEntryOptions;
 
         if (string.IsNullOrWhiteSpace(options.Name)) errors.Add($"{S}:Name must not be empty.");
         if (string.IsNullOrWhiteSpace(options.NodeId)) errors.Add($"{S}:NodeId must not be empty.");
         if (options.NodeId?.Contains('|', StringComparison.Ordinal) == true) errors.Add($"{S}:NodeId must not contain '|'.");
-        if (options.Duration <= TimeSpan.Zero) errors.Add($"{S}:Duration must be positive (was {options.Duration}).");
-        if (options.DistributedCacheDuration is { } d && d <= TimeSpan.Zero)
+        if (entry.Duration <= TimeSpan.Zero) errors.Add($"{S}:Duration must be positive (was {entry.Duration}).");
+        if (entry.DistributedCacheDuration is { } d && d <= TimeSpan.Zero)
             errors.Add($"{S}:DistributedCacheDuration must be positive when set (was {d}).");
-        if (options.FailSafeMaxDuration < TimeSpan.Zero) errors.Add($"{S}:FailSafeMaxDuration must not be negative (was {options.FailSafeMaxDuration}).");
-        if (options.FailSafeThrottleDuration < TimeSpan.Zero)
-            errors.Add($"{S}:FailSafeThrottleDuration must not be negative (was {options.FailSafeThrottleDuration}).");
-        if (options.FactorySoftTimeout is { } soft && soft <= TimeSpan.Zero)
-            errors.Add($"{S}:FactorySoftTimeout must be positive when set (was {soft}).");
-        if (options.FactoryHardTimeout is { } hard && hard <= TimeSpan.Zero)
-            errors.Add($"{S}:FactoryHardTimeout must be positive when set (was {hard}).");
+        if (entry.FailSafeMaxDuration < TimeSpan.Zero) errors.Add($"{S}:FailSafeMaxDuration must not be negative (was {entry.FailSafeMaxDuration}).");
+        if (entry.FailSafeThrottleDuration < TimeSpan.Zero)
+            errors.Add($"{S}:FailSafeThrottleDuration must not be negative (was {entry.FailSafeThrottleDuration}).");
+        if (entry.FactorySoftTimeout <= TimeSpan.Zero && entry.FactorySoftTimeout != Timeout.InfiniteTimeSpan)
+            errors.Add($"{S}:FactorySoftTimeout must be positive when set (was {entry.FactorySoftTimeout}).");
+        if (entry.FactoryHardTimeout <= TimeSpan.Zero && entry.FactoryHardTimeout != Timeout.InfiniteTimeSpan)
+            errors.Add($"{S}:FactoryHardTimeout must be positive when set (was {entry.FactoryHardTimeout}).");
         if (options.EagerRefreshThreshold is { } t && (t <= 0f || t >= 1f))
             errors.Add($"{S}:EagerRefreshThreshold must be between 0 and 1, exclusive (was {t}).");
-        if (options.JitterMaxDuration < TimeSpan.Zero) errors.Add($"{S}:JitterMaxDuration must not be negative (was {options.JitterMaxDuration}).");
+        if (entry.JitterMaxDuration < TimeSpan.Zero) errors.Add($"{S}:JitterMaxDuration must not be negative (was {entry.JitterMaxDuration}).");
+        if (options.NotFoundDuration <= TimeSpan.Zero) errors.Add($"{S}:NotFoundDuration must be positive (was {options.NotFoundDuration}).");
         if (options.MemorySizeLimit <= 0) errors.Add($"{S}:MemorySizeLimit must be positive (was {options.MemorySizeLimit}).");
         if (options.CircuitBreakerDuration < TimeSpan.Zero)
             errors.Add($"{S}:CircuitBreakerDuration must not be negative (was {options.CircuitBreakerDuration}).");
@@ -34,7 +36,8 @@ internal sealed class TieredCacheOptionsValidator : IValidateOptions<TieredCache
         if (options.MaxPendingReplayOperations < 0)
             errors.Add($"{S}:MaxPendingReplayOperations must not be negative (was {options.MaxPendingReplayOperations}).");
         if (options.MarkerRetention <= TimeSpan.Zero) errors.Add($"{S}:MarkerRetention must be positive (was {options.MarkerRetention}).");
-        if (options.JsonSerializerOptions is null) errors.Add($"{S}:JsonSerializerOptions must be set.");
+        if (options.DistributedLocker.Timeout <= TimeSpan.Zero)
+            errors.Add($"{S}:DistributedLocker:Timeout must be positive (was {options.DistributedLocker.Timeout}).");
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
