@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Features.CalendarJobs;
 using ContentPlanning.Api.Infrastructure;
 using ContentPlanning.Api.Infrastructure.Database;
 using ContentPlanning.Api.Infrastructure.Features;

@@ -219,7 +219,7 @@ public static partial class StartupProblems
     {
         var separator = path.LastIndexOf(':');
         var (section, key) = separator < 0 ? ("", path) : (path[..separator], path[(separator + 1)..]);
-        var property = typeof(StartupProblems).Assembly.GetTypes().Concat(typeof(ContentPlanning.Caching.TieredCacheOptions).Assembly.GetTypes())
+        var property = typeof(StartupProblems).Assembly.GetTypes().Concat(typeof(ContentPlanning.Caching.CacheSettings).Assembly.GetTypes())
             .Where(t => SectionOf(t) == section)
             .Select(t => t.GetProperty(key))
             .FirstOrDefault(p => p is not null);
