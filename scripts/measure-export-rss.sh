@@ -65,13 +65,14 @@ base=$(rss)
 echo 0 >"$DATA/peak"
 sample & sampler=$!
 start=$(date +%s.%N)
+clients=()
 for format in csv ics; do
   for i in $(seq 1 "$CONCURRENT"); do
-    curl -fs "$B/api/content-planning/calendars/$ID/export?format=$format" -o "$DATA/export-$i.$format" &
+    curl -fs "$B/api/content-planning/calendars/$ID/export?format=$format" -o "$DATA/export-$i.$format" & clients+=($!)
   done
 done
-curl -fs "$B/api/content-planning/calendars/$ID" -o "$DATA/calendar.json" &
-wait $(jobs -p | grep -v "^$sampler$") 2>/dev/null || true
+curl -fs "$B/api/content-planning/calendars/$ID" -o "$DATA/calendar.json" & clients+=($!)
+wait "${clients[@]}"
 end=$(date +%s.%N)
 kill "$sampler" 2>/dev/null || true
 events_csv=$(($(wc -l <"$DATA/export-1.csv") - 1))
