@@ -1,5 +1,5 @@
-using ContentPlanning.Api.Features.CacheCoherence;
 using Carter;
+using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
