@@ -118,7 +118,7 @@ internal sealed class CacheStartup(IOptions<CacheSettings> settings, RedisConnec
     : IHostedService
 {
     // This node's L1 only: FusionCache's Clear with fail-safe kept, written to no L2 and announced to no other node.
-    private static readonly FusionCacheEntryOptions LocalOnly = new() { SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true };
+    private static readonly FusionCacheEntryOptions LocalOnly = new() { SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true, Size = 1 };
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -3,13 +3,13 @@ using System.Text.Json;
 using ContentPlanning.Api.Infrastructure.Http;
 using ContentPlanning.Api.Tests.Infrastructure;
 using ContentPlanning.Caching;
-using ZiggyCreatures.Caching.Fusion;
 using Dapper;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Respawn;
 using Respawn.Graph;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Api.Tests;
 

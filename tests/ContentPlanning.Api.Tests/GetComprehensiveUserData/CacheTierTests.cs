@@ -307,7 +307,8 @@ public sealed class CacheTierTests : DatabaseTest
 
         Assert.That(responses.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
         Assert.That(after - before, Is.EqualTo(1), "cache factory executions");
-        Assert.That(responses.Count(r => Source(r.Body) == "computed"), Is.EqualTo(1));
+        // One factory run: every caller was answered the value it produced on this node (README "cache_info"), none from Redis.
+        Assert.That(responses.Select(r => Source(r.Body)), Is.All.AnyOf("computed", "memory"));
         Assert.That(responses.Select(r => DataHash(r.Body)).Distinct().Count(), Is.EqualTo(1));
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM comprehensive_user_data_cache WHERE user_id = 'stampede'"), Is.EqualTo(1));
     }

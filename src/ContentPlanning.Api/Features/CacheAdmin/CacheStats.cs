@@ -1,8 +1,8 @@
 using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Caching;
-using Microsoft.Extensions.Options;
 using Dapper;
 using MediatR;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ContentPlanning.Api.Features.CacheAdmin;

@@ -10,8 +10,9 @@ namespace ContentPlanning.Api.Features.Shared;
 /// </summary>
 public sealed class UserDataCache(IFusionCache cache)
 {
-    // This node's L1 only: for evictions every node makes itself (the change listener's).
-    private static readonly FusionCacheEntryOptions LocalOnly = new() { SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true };
+    // This node's L1 only: for evictions every node makes itself (the change listener's). Size: the L1 is size-limited,
+    // and the tag markers these write are L1 entries too.
+    private static readonly FusionCacheEntryOptions LocalOnly = new() { SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true, Size = 1 };
 
     public static string UserTag(string userId) => "user:" + userId;
 
