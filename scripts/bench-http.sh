@@ -4,6 +4,7 @@
 # req/s and the serving process's CPU µs per request (/proc/PID/stat), each against a separate minimal ASP.NET Core app
 # (tests/ContentPlanning.MinimalApp) answering the same bytes.
 #   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C] [--cases a,b,...]
+#   scripts/bench-http.sh --profile CASE [--duration S]   (one run of CASE under dotnet-trace: the top methods, exclusive and inclusive)
 #   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run)
 # Ports: PostgreSQL 56481, Redis 56482, API 56483, the minimal app 56484, the API with bearer tokens 56485, the second
 # node of --simulate 56493 (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_API_PORT, BENCH_MINIMAL_PORT, BENCH_BEARER_PORT,
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . scripts/servers.sh
 
-USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false ONLY=
+USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false ONLY= PROFILE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --simulate) SIMULATE=true; shift ;;
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --cases) ONLY=$2; shift 2 ;;
+    --profile) PROFILE=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -69,7 +71,9 @@ echo "== Building (Release)"
 dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet build tests/ContentPlanning.MinimalApp -c Release -nologo -v quiet -clp:ErrorsOnly
 MINIMAL_DLL=$ROOT/tests/ContentPlanning.MinimalApp/bin/Release/net10.0/ContentPlanning.MinimalApp.dll
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
+# BENCH_API_DLL: measure another build of the API (e.g. an older commit's, for a before/after table) with this script.
+API_DLL=${BENCH_API_DLL:-$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll}
+API_DIR=$(dirname "$API_DLL")
 dotnet "$API_DLL" migrate >/dev/null
 
 echo "== Seeding $USERS users"
@@ -80,7 +84,7 @@ psql -tA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c \
   "SELECT (SELECT count(*) FROM user_profiles) || ' profiles, ' || (SELECT count(*) FROM content_strategies) || ' strategies, ' || (SELECT count(*) FROM content_gap_analyses) || ' gap analyses, ' || (SELECT count(*) FROM content_recommendations) || ' recommendations, ' || (SELECT count(*) FROM content_analytics) || ' analytics rows'"
 
 start_api() {
-  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
+  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
   API_PID=$!
   for _ in $(seq 1 100); do curl -sf "$API/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "The API did not become ready (see $DATA/api.log)" >&2; exit 1
@@ -100,20 +104,23 @@ cpu_us() { awk -v t="$TICK_US" '{ print ($14 + $15) * t }' "/proc/$1/stat"; }
 # run_wrk NAME USERS PATH [METHOD BODY MAX FIRST]: one wrk run against $TARGET (default the API, served by $TARGET_PID) with
 # $TOKEN as bearer token if set; appends "req/s p50_ms p99_ms errors db_per_1000 cpu_us_per_request" to results/NAME.
 run_wrk() {
-  local name=$1 users=$2 path=$3 method=${4:-GET} body=${5:-} max=${6:-0} first=${7:-1} before after line cpu0 cpu1
+  local name=$1 users=$2 path=$3 method=${4:-GET} body=${5:-} max=${6:-0} first=${7:-1} before after line cpu0 cpu1 t0 t1
   local target=${TARGET:-$API} pid=${TARGET_PID:-$API_PID} prefix=${TARGET_PREFIX-/api/content-planning}
   before=$(db_commands "$target")
-  cpu0=$(cpu_us "$pid")
+  cpu0=$(cpu_us "$pid") t0=$(date +%s%N)
   line=$(BENCH_PATH="$prefix$path" BENCH_USERS=$users BENCH_METHOD=$method BENCH_BODY=$body BENCH_MAX=$max \
          BENCH_FIRST=$first BENCH_THREADS=$THREADS BENCH_TOKEN=${TOKEN:-} \
          wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s scripts/bench-http/round-robin.lua "$target" | grep '^RESULT ')
-  cpu1=$(cpu_us "$pid")
+  cpu1=$(cpu_us "$pid") t1=$(date +%s%N)
   after=$(db_commands "$target")
   # RESULT requests seconds socket-errors non-2xx p50-us p99-us mean-us. A capped pass (max > 0) ends before the duration,
   # but wrk divides by the whole duration: its rate is taken from Little's law instead (connections / mean latency).
-  echo "$line" | awk -v b="$before" -v a="$after" -v capped="$max" -v c="$CONNECTIONS" -v cpu="$((cpu1 - cpu0))" '{
+  # Columns 6 and 7: the process's CPU per request, as measured and net of its idle rate (IDLE_US_PER_S[pid]) over the run.
+  echo "$line" | awk -v b="$before" -v a="$after" -v capped="$max" -v c="$CONNECTIONS" -v cpu="$((cpu1 - cpu0))" \
+      -v idle="$(( ${IDLE_US_PER_S[$pid]:-0} * (t1 - t0) / 1000000000 ))" '{
       rate = capped > 0 ? c / ($8 / 1e6) : $2 / $3
-      printf "%.0f %.2f %.2f %d %.1f %.1f\n", rate, $6 / 1000, $7 / 1000, $4 + $5, (a - b) * 1000 / ($2 > 0 ? $2 : 1), cpu / ($2 > 0 ? $2 : 1)
+      n = $2 > 0 ? $2 : 1
+      printf "%.0f %.2f %.2f %d %.1f %.1f %.1f\n", rate, $6 / 1000, $7 / 1000, $4 + $5, (a - b) * 1000 / n, cpu / n, (cpu - idle) / n
     }' >> "$DATA/results/$name"
 }
 
@@ -139,7 +146,7 @@ DURATION=$($SIMULATE && echo 5 || echo "$DURATION") run_wrk warm-active 1 "/user
 if $SIMULATE; then
   API2=http://127.0.0.1:${BENCH_API2_PORT:-$((API_PORT + 10))}
   echo "== Starting a second node on $API2"
-  (cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
+  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
   API2_PID=$!
   for _ in $(seq 1 100); do curl -sf "$API2/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   echo "== Generating 300 calendars (the calendar reads' targets)"
@@ -191,7 +198,7 @@ MINIMAL_PID=$!
 SIGNING_KEY=$(head -c 32 /dev/urandom | base64)
 bearer_env=(Auth__Mode=jwt Auth__SigningKey="$SIGNING_KEY" Auth__Issuer=bench Auth__Audience=content-planning)
 TOKEN_USER=$(env "${bearer_env[@]}" dotnet "$API_DLL" token bench-1 user 12)
-(cd src/ContentPlanning.Api && exec env "${bearer_env[@]}" dotnet "$API_DLL" --urls "$BEARER") >"$DATA/bearer.log" 2>&1 &
+(cd "$API_DIR" && exec env "${bearer_env[@]}" dotnet "$API_DLL" --urls "$BEARER") >"$DATA/bearer.log" 2>&1 &
 BEARER_PID=$!
 for url in "$MINIMAL/comprehensive" "$BEARER/health/ready"; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null "$url" && break; sleep 0.2; done
@@ -239,6 +246,34 @@ DURATION=2 on_minimal warm 1 "/comprehensive"; DURATION=2 on_minimal warm 1 "/ac
 DURATION=2 on_bearer warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
 DURATION=2 run_wrk warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
 
+declare -A IDLE_T0 IDLE_A
+if [ -n "$PROFILE" ]; then
+  # Sampled thread stacks (about 100 Hz per thread) of the process serving the case, while wrk runs it once.
+  export PATH="$PATH:$HOME/.dotnet/tools"
+  command -v dotnet-trace >/dev/null 2>&1 || dotnet tool install --global dotnet-trace >/dev/null
+  case "$PROFILE" in minimal-*) pid=$MINIMAL_PID ;; bearer-*) pid=$BEARER_PID ;; *) pid=$API_PID ;; esac
+  trace=$DATA/profile-$PROFILE.nettrace
+  dotnet-trace collect -p "$pid" --profile dotnet-sampled-thread-time -o "$trace" --duration "00:00:$(printf %02d $((DURATION + 2)))" >/dev/null &
+  tracer=$!
+  sleep 1
+  run_case "$PROFILE"
+  wait "$tracer" || true
+  echo "== $PROFILE: $(col() { awk -v c="$2" '{ print $c }' "$DATA/results/$1"; }; col "$PROFILE" 1) req/s, $(awk '{ print $6 }' "$DATA/results/$PROFILE") CPU µs/request; trace $trace"
+  dotnet-trace report "$trace" topN -n 60
+  dotnet-trace report "$trace" topN -n 100 --inclusive
+  exit 0
+fi
+
+# What each process burns with no request at all (timers, job polling, metrics), in CPU µs per second over 5 s: the
+# table's net column subtracts it, so a slow run does not charge the background to each request.
+declare -A IDLE_US_PER_S
+for pid in "$API_PID" "$MINIMAL_PID" "$BEARER_PID"; do a=$(cpu_us "$pid"); IDLE_T0[$pid]=$(date +%s%N); IDLE_A[$pid]=$a; done 2>/dev/null || true
+sleep 5
+for pid in "$API_PID" "$MINIMAL_PID" "$BEARER_PID"; do
+  IDLE_US_PER_S[$pid]=$(( ($(cpu_us "$pid") - IDLE_A[$pid]) * 1000000000 / ($(date +%s%N) - IDLE_T0[$pid]) ))
+done
+echo "   idle CPU: API $((IDLE_US_PER_S[$API_PID] / 1000)) ms/s, minimal app $((IDLE_US_PER_S[$MINIMAL_PID] / 1000)) ms/s, bearer API $((IDLE_US_PER_S[$BEARER_PID] / 1000)) ms/s"
+
 echo "== Measuring: ${#CASES[@]} cases x $ROUNDS rounds, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s each, interleaved"
 for round in $(seq 1 "$ROUNDS"); do
   for c in "${CASES[@]}"; do run_case "$c"; done
@@ -267,13 +302,13 @@ describe() {
   esac
 }
 echo
-echo "| case | req/s | x minimal | CPU µs/req | x minimal | p50 ms | p99 ms | errors | db commands / 1000 req |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| case | req/s | x minimal | CPU µs/req | net of idle | x minimal (net) | p50 ms | p99 ms | errors | db commands / 1000 req |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for c in "${CASES[@]}"; do
-  rps=$(col "$c" 1) cpu=$(col "$c" 6) base=$(baseline_of "$c")
-  printf '| %s | %.0f | %s | %.1f | %s | %s | %s | %s | %s |\n' "$(describe "$c")" "$rps" \
-    "$(awk -v a="$rps" -v b="$(col "$base" 1)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" "$cpu" \
-    "$(awk -v a="$cpu" -v b="$(col "$base" 6)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+  rps=$(col "$c" 1) cpu=$(col "$c" 6) net=$(col "$c" 7) base=$(baseline_of "$c")
+  printf '| %s | %.0f | %s | %.1f | %.1f | %s | %s | %s | %s | %s |\n' "$(describe "$c")" "$rps" \
+    "$(awk -v a="$rps" -v b="$(col "$base" 1)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" "$cpu" "$net" \
+    "$(awk -v a="$net" -v b="$(col "$base" 7)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
     "$(col "$c" 2)" "$(col "$c" 3)" "$(awk '{ s += $4 } END { print s }' "$DATA/results/$c")" "$(col "$c" 5)"
 done
 echo

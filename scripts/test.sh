@@ -8,12 +8,14 @@ ROOT=$(pwd)
 
 PG_PORT=${TEST_PG_PORT:-55433}
 REDIS_PORT=${TEST_REDIS_PORT:-56380}
+# PgBouncer (transaction pooling) in front of the test PostgreSQL: the pooler tests (Database/PgBouncerTests).
+BOUNCER_PORT=${TEST_PGBOUNCER_PORT:-$((PG_PORT + 1))}
 DATA=$ROOT/.local/test
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # chromium: the Hangfire dashboard test opens the dashboard in a real (headless) browser.
 # nginx (Debian's nginx-light): the cluster tests run 3 nodes behind it (deploy/nginx).
-ensure_packages chromium nginx=nginx-light
+ensure_packages chromium pgbouncer nginx=nginx-light
 # python3-icalendar: the export tests read the ICS back with an iCalendar reader no one here wrote (Debian's python3).
 if ! /usr/bin/python3 -c 'import icalendar' 2>/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -21,22 +23,26 @@ if ! /usr/bin/python3 -c 'import icalendar' 2>/dev/null; then
 fi
 
 cleanup() {
+  stop_pgbouncer "$DATA/pgbouncer"
   stop_redis "$REDIS_PORT"
   stop_postgres "$DATA/pg"
 }
 trap cleanup EXIT
 
 # Tests only ever see a throw-away cluster: start clean every time.
+stop_pgbouncer "$DATA/pgbouncer"
 stop_redis "$REDIS_PORT"
 stop_postgres "$DATA/pg"
 rm -rf "$DATA"
 PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
 ensure_database "$PG_PORT" content_planning_test
 start_redis "$DATA/redis" "$REDIS_PORT"
+start_pgbouncer "$DATA/pgbouncer" "$BOUNCER_PORT" "$PG_PORT" transaction
 
 export TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_test;Maximum Pool Size=100"
 export TEST_REDIS="127.0.0.1:$REDIS_PORT"
 export TEST_PG_DATA="$DATA/pg"
+export TEST_PGBOUNCER="Host=127.0.0.1;Port=$BOUNCER_PORT;Username=app;Database=content_planning_test"
 # The Prometheus round-trip test: a real Prometheus on 127.0.0.1 (a free port the test picks) scraping a Kestrel
 # instance of the API.
 export TEST_PROMETHEUS_DATA="$DATA/prometheus"

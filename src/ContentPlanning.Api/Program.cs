@@ -40,7 +40,8 @@ app.UseStatusCodePages();
 app.UseRequestBodyLimit();
 
 app.MapOpenApi();
-app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1"));
+// Only requests under /swagger pass through the UI's middleware (it matches every other path against its own).
+app.UseWhen(c => c.Request.Path.StartsWithSegments("/swagger"), ui => ui.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Content Planning v1")));
 app.UseCors();
 app.UseAuth();
 app.UseRateLimiter();

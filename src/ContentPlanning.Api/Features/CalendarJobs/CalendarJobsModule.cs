@@ -61,7 +61,9 @@ internal sealed class CalendarJobsModule : IServiceModule
                 server.WorkerCount = jobs.WorkersPerNode;
                 server.Queues = [HangfireQueue.RunQueue, HangfireQueue.WebhookQueue, "default"];
                 server.ServerName = sp.GetRequiredService<ITieredCache>().GetStatistics().NodeId;
-                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                // Due retries and recurring jobs are looked for as often as lease-expired ones: each look takes and releases
+                // Hangfire's lock row (three transactions), the bulk of an idle node's database traffic.
+                server.SchedulePollingInterval = jobs.QueuePollInterval;
             });
         }
 

@@ -34,7 +34,7 @@ public sealed class CalendarJobsOptions
     public TimeSpan MinimumStepDuration { get; set; } = TimeSpan.Zero;
 
     /// <summary>How often a worker looks for work nobody announced: retries that are due and jobs whose lease expired.</summary>
-    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How often an idle progress stream sends a comment line (CalendarJobs__StreamHeartbeat, default 15 s), so proxies

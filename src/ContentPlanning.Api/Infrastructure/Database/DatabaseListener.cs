@@ -65,7 +65,7 @@ public sealed partial class DatabaseListener(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var nodeId = configuration["Cache:NodeId"] is { Length: > 0 } configured ? configured : Environment.MachineName;
+        var nodeId = configuration["Cache:NodeId"] is { Length: > 0 } configured ? configured : $"{Environment.MachineName}-{Environment.ProcessId}";
         var connectionString = connections.ListenerConnectionString(nodeId);
         var interval = options.Value.ListenerCheckInterval;
         var reconnectDelay = _handlers.Select(h => h.ReconnectDelay).Where(d => d is not null).Select(d => d!.Value)

@@ -22,7 +22,7 @@ public sealed class DatabaseOptions
 
     /// <summary>
     /// Most stored bytes of source data one user may hold in gap analyses, recommendations and analytics together
-    /// (Database__MaxUserSourceBytes, 16 MiB). Enforced by a trigger (migrations 0008, 0011) that reads it from the
+    /// (Database__MaxUserSourceBytes, 16 MiB). Enforced by a trigger (migrations 0008, 0011, 0013) that reads it from the
     /// <c>service_settings</c> table, which every node writes at start; a write beyond it is refused with 413.
     /// </summary>
     [Range(1024, long.MaxValue)]

@@ -16,12 +16,14 @@ public static class FeatureRegistration
     public static IServiceCollection AddFeatures(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<IMediator>(sp => new Mediator(sp.GetService));
-        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
+        // MediatR 5.1 resolves a request's behaviours on every Send. They hold only singletons, so they are singletons
+        // themselves: the container then keeps one array of them per request type instead of building it per call.
+        services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
         // Outside ownership and validation: a dead pooled connection fails the owner lookup as readily as the handler.
-        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(BrokenConnectionRetryBehavior<,>));
+        services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(BrokenConnectionRetryBehavior<,>));
         // Ownership before validation: it fills in an end user's own user_id where the request left it out.
-        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(OwnershipBehavior<,>));
-        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+        services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(OwnershipBehavior<,>));
+        services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
 
         foreach (var type in FeatureAssembly.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false }))
         {

@@ -149,8 +149,9 @@ internal static class StorableInput
         }
     }
 
+    // Value types (numbers, flags, dates, enums, cursors) hold no text: not read at all, so no boxing per request.
     private static (PropertyInfo Property, string Name)[] FieldsOf(Type type) => Fields.GetOrAdd(type, static t =>
         [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetIndexParameters().Length == 0 && p.CanRead)
+            .Where(p => p.GetIndexParameters().Length == 0 && p.CanRead && !(Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType).IsValueType)
             .Select(p => (p, JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)))]);
 }

@@ -14,7 +14,9 @@ internal sealed class TracingBehavior<TRequest, TResponse> : IPipelineBehavior<T
 
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
-        using var activity = ServiceTelemetry.ActivitySource.StartActivity(SpanName);
+        // Inside a request the sampler did not record, a child span would be created only to carry the same "not
+        // sampled" decision: skip it. Outside any request (background work) the sampler decides as for a root.
+        using var activity = Activity.Current is { Recorded: false } ? null : ServiceTelemetry.ActivitySource.StartActivity(SpanName);
         var started = Stopwatch.GetTimestamp();
         var outcome = "ok";
         try

@@ -37,32 +37,39 @@ public static class HttpExtensions
     /// <c>Server-Timing: app;dur=&lt;ms&gt;</c> on every answer: the time from the request entering the pipeline to its
     /// answer starting, so a client (and the simulation) can tell server time from the network's.
     /// </summary>
-    public static IApplicationBuilder UseServerTiming(this IApplicationBuilder app) => app.Use((context, next) =>
+    public static IApplicationBuilder UseServerTiming(this IApplicationBuilder app) => app.Use(static (context, next) =>
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        context.Response.OnStarting(static state =>
-        {
-            var (http, start) = ((HttpContext, long))state;
-            http.Response.Headers["Server-Timing"] = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"app;dur={System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.###}");
-            return Task.CompletedTask;
-        }, (context, started));
+        context.Response.OnStarting(ServerTiming.Write, new ServerTiming(context));
         return next(context);
     });
 
+    private sealed class ServerTiming(HttpContext context)
+    {
+        public static readonly Func<object, Task> Write = static state =>
+        {
+            var timing = (ServerTiming)state;
+            var milliseconds = System.Diagnostics.Stopwatch.GetElapsedTime(timing._started).TotalMilliseconds;
+            timing._context.Response.Headers["Server-Timing"] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"app;dur={milliseconds:0.###}");
+            return Task.CompletedTask;
+        };
+
+        private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
+        private readonly HttpContext _context = context;
+    }
+
     /// <summary>Rejects declared bodies over the limit before anything reads them (Kestrel enforces the same limit for streamed bodies).</summary>
-    public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    // Not an async lambda: a request within the limit passes straight on, without a state machine of its own.
+    public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(static (context, next) =>
     {
         if (context.Request.ContentLength > MaxRequestBodyBytes)
         {
             var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            await problems.WriteAsync(new ProblemDetailsContext
+            return problems.WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
                 ProblemDetails = { Status = 413, Title = "Request body too large", Detail = $"The request body may be at most {MaxRequestBodyBytes} bytes." },
-            });
-            return;
+            }).AsTask();
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -76,7 +83,7 @@ public static class HttpExtensions
             context.Request.Body = new LimitedBody(context.Request.Body, MaxRequestBodyBytes);
         }
 
-        await next(context);
+        return next(context);
     });
 
     /// <summary>Reads through to the request body and fails the request with a 413 once more than the limit was read.</summary>

@@ -27,7 +27,16 @@ public static partial class AuthExtensions
         services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", OpenApiSecurity.Apply);
         services.AddHealthChecks().AddCheck<AuthModeHealthCheck>("auth", tags: [Health.HealthEndpoints.ReadyTag]);
         services.AddSingleton<IAuthorizationHandler, ScopeByMethodHandler>();
-        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(new ScopeByMethodRequirement()).Build());
+        services.AddAuthorization();
+        // With Auth__Mode=none the policy admits everyone anyway (ScopeByMethodHandler): no fallback policy then, so the
+        // authorization middleware has nothing to evaluate on each request.
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<AuthOptions>>((authorization, auth) =>
+        {
+            if (!auth.Value.Disabled)
+            {
+                authorization.FallbackPolicy = new AuthorizationPolicyBuilder().AddRequirements(new ScopeByMethodRequirement()).Build();
+            }
+        });
         return services;
     }
 
@@ -50,6 +59,9 @@ public static partial class AuthExtensions
     {
         // Claim names stay as the token spells them (sub, scope), not the WS-Federation URIs.
         jwt.MapInboundClaims = false;
+        // Validated tokens are remembered until they expire (at most 5 minutes): see ValidatedTokenCache.
+        jwt.TokenHandlers.Clear();
+        jwt.TokenHandlers.Add(ValidatedTokenCache.Create(TimeProvider.System));
         jwt.Audience = auth.Audience;
         jwt.TokenValidationParameters.ValidAudience = auth.Audience;
         jwt.TokenValidationParameters.NameClaimType = auth.UserIdClaim;
