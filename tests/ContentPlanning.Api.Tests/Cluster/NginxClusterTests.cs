@@ -154,7 +154,7 @@ public sealed class NginxClusterTests : DatabaseTest
         TestContext.Progress.WriteLine($"stream behind nginx (read timeout 3 s, heartbeat 1 s): longest gap between two events {longestGap.TotalSeconds:0.0} s, {heartbeats} heartbeats");
         Assert.Multiple(() =>
         {
-            Assert.That(events.Select(e => e.Id), Is.EqualTo(Enumerable.Range(1, 12).Select(i => $"1.{i}").Append("1.end")), "one connection, every event");
+            Assert.That(events.Select(e => e.Id), Is.EqualTo(Enumerable.Range(1, 12).Select(i => $"1.{i}").Append("1.end")), $"one connection, every event; the last: {events[^1].Type} {events[^1].Data}");
             Assert.That(events[^1].Type, Is.EqualTo("completed"));
             Assert.That(longestGap, Is.GreaterThan(TimeSpan.FromSeconds(3)), "steps took longer than nginx's read timeout");
         });

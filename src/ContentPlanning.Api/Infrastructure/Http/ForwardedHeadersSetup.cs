@@ -26,7 +26,7 @@ public sealed class ForwardedHeadersSettings
 
     /// <summary>A list setting given either as items (<c>Name__0</c>, <c>Name__1</c>) or as one comma-separated value (<c>Name</c>).</summary>
     internal static string[] List(IConfigurationSection section) =>
-        Split(section.Value is { } single ? [single] : section.GetChildren().Select(c => c.Value ?? "")).ToArray();
+        Split(section.GetChildren().Select(c => c.Value ?? "").Prepend(section.Value ?? "")).ToArray();
 }
 
 /// <summary>

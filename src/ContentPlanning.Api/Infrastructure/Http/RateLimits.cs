@@ -94,7 +94,10 @@ internal sealed partial class RedisOrLocalLimiter : RateLimiter
         _local = new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = window, QueueLimit = 0 });
     }
 
-    public override TimeSpan? IdleDuration => System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _idleSince));
+    // Idle only once the current window is over: the partitioned limiter drops idle partitions, and dropping one mid-window
+    // would forget the per-node count while Redis is down.
+    public override TimeSpan? IdleDuration =>
+        System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _idleSince)) is var elapsed && elapsed > _window ? elapsed - _window : TimeSpan.Zero;
 
     public override RateLimiterStatistics? GetStatistics() => _local.GetStatistics();
 
@@ -111,14 +114,24 @@ internal sealed partial class RedisOrLocalLimiter : RateLimiter
 
         try
         {
-            var multiplexer = await _redis.GetMultiplexerAsync();
-            _shared ??= new RedisFixedWindowRateLimiter<string>(_partition, new RedisFixedWindowRateLimiterOptions
+            var shared = _shared;
+            if (shared is null)
             {
-                ConnectionMultiplexerFactory = () => multiplexer,
-                PermitLimit = _permits,
-                Window = _window,
-            });
-            return await _shared.AcquireAsync(permitCount, cancellationToken);
+                var multiplexer = await _redis.GetMultiplexerAsync();
+                var created = new RedisFixedWindowRateLimiter<string>(_partition, new RedisFixedWindowRateLimiterOptions
+                {
+                    ConnectionMultiplexerFactory = () => multiplexer,
+                    PermitLimit = _permits,
+                    Window = _window,
+                });
+                shared = Interlocked.CompareExchange(ref _shared, created, null) ?? created;
+                if (!ReferenceEquals(shared, created))
+                {
+                    await created.DisposeAsync();
+                }
+            }
+
+            return await shared.AcquireAsync(permitCount, cancellationToken);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
