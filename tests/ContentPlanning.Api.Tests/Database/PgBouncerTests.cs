@@ -106,8 +106,6 @@ public sealed class PgBouncerTests : DatabaseTest
     }
 
     [Test]
-    [Ignore("Fails until generate-calendar's Idempotency-Key lock is transaction-level (issue 20's IdempotencyKey helper, jobs branch): " +
-            "on main it still takes pg_advisory_lock, which a transaction pooler leaks (measured: 30+ of 40 requests 503/500, locks left)")]
     public async Task ConcurrentIdempotencyKeyRequestsLeaveNoAdvisoryLockBehind()
     {
         await Testing.ExecuteAsync("""
