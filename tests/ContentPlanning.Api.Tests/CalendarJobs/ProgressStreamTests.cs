@@ -166,7 +166,7 @@ public sealed class ProgressStreamTests : DatabaseTest
         var ticket = started.GetProperty("stream_ticket").GetString()!;
         var otherSession = (await StartAsync(other, "ticket-2")).GetProperty("session_id").GetString()!;
         using var anonymous = node.CreateAnonymousClient();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
 
         var events = new List<SseFrame>();
         using (var stream = await OpenAsync(anonymous, StreamUrl(sessionId) + "?ticket=" + ticket, null, timeout.Token))
