@@ -92,14 +92,14 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             : BindingFailure().Match(exception.Message) is { Success: true } binding
                 ? JsonNamingPolicy.SnakeCaseLower.ConvertName(binding.Groups["name"].Value)
                 : null;
-        return field is null
-            ? Problem(exception.StatusCode, "Bad request", detail)
-            : new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
-            {
-                Status = exception.StatusCode,
-                Title = "Bad request",
-                Detail = detail,
-            };
+        // A 400 is documented as a validation problem: its errors map is always there, empty when no one field is at fault
+        // (a body that is not JSON at all).
+        return new HttpValidationProblemDetails(field is null ? new Dictionary<string, string[]>() : new Dictionary<string, string[]> { [field] = [detail] })
+        {
+            Status = exception.StatusCode,
+            Title = "Bad request",
+            Detail = detail,
+        };
     }
 
     // The framework's own messages name C# types and parameters; clients get the JSON path or the query/route name instead.
