@@ -39,6 +39,10 @@ public static class CacheServiceCollectionExtensions
 
     private static IServiceCollection AddTieredCache(this IServiceCollection services, CacheSettings settings, string? redisConnectionString)
     {
+        // Refused while registering, before any host starts: the start-up report names each bad Cache__* setting once.
+        var result = new CacheSettingsValidator().Validate(Options.DefaultName, settings);
+        if (result.Failed) throw new OptionsValidationException(Options.DefaultName, typeof(CacheSettings), result.Failures);
+
         // FusionCache logs every call at Information and below: Warning unless Cache__LogLevel says otherwise.
         services.AddLogging(logging => logging.AddFilter("ZiggyCreatures.Caching.Fusion", settings.LogLevel));
         services.AddSingleton(Options.Create(settings));
@@ -114,7 +118,7 @@ public static class CacheServiceCollectionExtensions
 /// At host start: checks the settings, connects Redis (once, before serving), builds the cache (which waits for the
 /// backplane's first SUBSCRIBE), and after every Redis reconnect expires this node's L1.
 /// </summary>
-internal sealed class CacheStartup(IOptions<CacheSettings> settings, RedisConnection redis, IServiceProvider services, ILogger<CacheStartup> logger)
+internal sealed class CacheStartup(RedisConnection redis, IServiceProvider services, ILogger<CacheStartup> logger)
     : IHostedService
 {
     // This node's L1 only: FusionCache's Clear with fail-safe kept, written to no L2 and announced to no other node.
@@ -122,9 +126,6 @@ internal sealed class CacheStartup(IOptions<CacheSettings> settings, RedisConnec
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var result = new CacheSettingsValidator().Validate(Options.DefaultName, settings.Value);
-        if (result.Failed) throw new OptionsValidationException(Options.DefaultName, typeof(CacheSettings), result.Failures);
-
         if (!redis.IsConfigured)
         {
             Log.MemoryOnly(logger);

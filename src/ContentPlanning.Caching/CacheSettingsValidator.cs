@@ -14,7 +14,7 @@ internal sealed class CacheSettingsValidator : IValidateOptions<CacheSettings>
         if (string.IsNullOrWhiteSpace(options.Name)) errors.Add($"{S}:Name must not be empty.");
         if (string.IsNullOrWhiteSpace(options.NodeId)) errors.Add($"{S}:NodeId must not be empty.");
         if (options.NodeId?.Contains('|', StringComparison.Ordinal) == true) errors.Add($"{S}:NodeId must not contain '|'.");
-        if (entry.Duration <= TimeSpan.Zero) errors.Add($"{S}:Duration must be positive (was {entry.Duration}).");
+        if (entry.Duration <= TimeSpan.Zero) errors.Add($"{S}:Duration must be positive (was {entry.Duration}); expected a duration (hh:mm:ss).");
         if (entry.DistributedCacheDuration is { } d && d <= TimeSpan.Zero)
             errors.Add($"{S}:DistributedCacheDuration must be positive when set (was {d}).");
         if (entry.FailSafeMaxDuration < TimeSpan.Zero) errors.Add($"{S}:FailSafeMaxDuration must not be negative (was {entry.FailSafeMaxDuration}).");

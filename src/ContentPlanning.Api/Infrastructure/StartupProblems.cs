@@ -222,7 +222,9 @@ public static partial class StartupProblems
         var property = typeof(StartupProblems).Assembly.GetTypes().Concat(typeof(ContentPlanning.Caching.CacheSettings).Assembly.GetTypes())
             .Where(t => SectionOf(t) == section)
             .Select(t => t.GetProperty(key))
-            .FirstOrDefault(p => p is not null);
+            .FirstOrDefault(p => p is not null)
+            // Cache__Duration and the other entry settings bind straight onto FusionCache's own entry options.
+            ?? (section == ContentPlanning.Caching.CacheSettings.SectionName ? typeof(ZiggyCreatures.Caching.Fusion.FusionCacheEntryOptions).GetProperty(key) : null);
         var variable = path.Replace(":", "__", StringComparison.Ordinal);
         return property is null
             ? $"{variable}: {Shown(key, value)} does not convert to the expected type."
