@@ -23,7 +23,10 @@ public static class NpmTools
             {
                 var (exit, output) = await RunAsync("bash", [Path.Combine(Root, "scripts/npm-tools.sh")], Root, TimeSpan.FromMinutes(10));
                 Assert.That(exit, Is.EqualTo(0), $"scripts/npm-tools.sh could not install the npm tools:\n{output}");
-                _folder = Path.Combine(output.Trim().Split('\n').Last().Trim(), "node_modules", ".bin");
+                // The script prints its folder last on stdout; npm's own messages (stderr) follow it in the output read here.
+                var prefix = output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith('/') && Directory.Exists(l));
+                Assert.That(prefix, Is.Not.Null, $"scripts/npm-tools.sh printed no folder:\n{output}");
+                _folder = Path.Combine(prefix!, "node_modules", ".bin");
             }
 
             return _folder;
