@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using Dapper;
 using ContentPlanning.Api.Tests.Infrastructure;
+using Dapper;
 using static ContentPlanning.Api.Tests.CalendarJobs.CalendarJobTests;
 using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
 

@@ -79,16 +79,16 @@ public static partial class GenerateCalendar
             }
 
             if (await connection.ExecuteScalarAsync<long?>(new CommandDefinition(InsertCalendarSql, new
-                {
-                    request.UserId,
-                    draft.StrategyId,
-                    draft.CalendarType,
-                    draft.StartDate,
-                    draft.EndDate,
-                    Request = requestJson,
-                    Key = request.IdempotencyKey,
-                    Hash = hash,
-                }, cancellationToken: cancellationToken)) is not { } id)
+            {
+                request.UserId,
+                draft.StrategyId,
+                draft.CalendarType,
+                draft.StartDate,
+                draft.EndDate,
+                Request = requestJson,
+                Key = request.IdempotencyKey,
+                Hash = hash,
+            }, cancellationToken: cancellationToken)) is not { } id)
             {
                 return new Outcome.StrategyDeleted($"Content strategy {draft.StrategyId} was deleted while its calendar was generated; nothing was stored.");
             }

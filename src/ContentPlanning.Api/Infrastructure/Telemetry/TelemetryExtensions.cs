@@ -1,4 +1,3 @@
-using ZiggyCreatures.Caching.Fusion;
 using System.Diagnostics;
 using Npgsql;
 using OpenTelemetry;
@@ -6,6 +5,7 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Api.Infrastructure.Telemetry;
 
