@@ -5,7 +5,8 @@
 # (tests/ContentPlanning.MinimalApp) answering the same bytes.
 #   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C] [--cases a,b,...]
 #   scripts/bench-http.sh --profile CASE [--duration S]   (one run of CASE under dotnet-trace: the top methods, exclusive and inclusive)
-#   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run)
+#   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run:
+#     saturated, then open loop at SIM_LOAD_PERCENT (default 50) % of the saturated throughput, then forced to the database)
 # Ports: PostgreSQL 56481, Redis 56482, API 56483, the minimal app 56484, the API with bearer tokens 56485, the second
 # node of --simulate 56493 (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_API_PORT, BENCH_MINIMAL_PORT, BENCH_BEARER_PORT,
 # BENCH_API2_PORT). Data in .local/bench-http.
@@ -157,31 +158,47 @@ if $SIMULATE; then
   both_db() { echo $(( $(db_commands) + $(curl -s "$API2/metrics" | awk '/^db_client_operation_duration_seconds_count/ { s += $NF } END { printf "%d\n", s }') )); }
   PSQL_WRITE="psql -q -h 127.0.0.1 -p $PG_PORT -U app -d content_planning"
   simulate() {
-    local mode=$1 before after
+    local mode=$1 out=$2 before after
     before=$(both_db)
-    python3 scripts/bench-http/simulate.py "${API#http://},${API2#http://}" "$USERS" "$DURATION" "$ids" "$mode" $PSQL_WRITE > "$DATA/simulate-$mode.json"
+    python3 scripts/bench-http/simulate.py "${API#http://},${API2#http://}" "$USERS" "$DURATION" "$ids" "$mode" $PSQL_WRITE > "$out"
     after=$(both_db)
-    python3 -c "import json,sys; d=json.load(open('$DATA/simulate-$mode.json')); print(round(($after - $before) * 1000 / max(1, d['requests']), 1))"
+    python3 -c "import json,sys; d=json.load(open('$out')); print(round(($after - $before) * 1000 / max(1, d['requests']), 1))"
   }
-  echo "== Simulating $DURATION s with the cache, then $DURATION s with every read forced to the database (force_refresh)"
-  cached_db=$(simulate cached)
-  forced_db=$(simulate force)
-  python3 - "$DATA/simulate-cached.json" "$DATA/simulate-force.json" "$cached_db" "$forced_db" <<'EOF'
+  echo "== Simulating $DURATION s with the cache (closed loop: saturation), then at ${SIM_LOAD_PERCENT:-50} % of the throughput it reached (open loop), then $DURATION s with every read forced to the database (force_refresh)"
+  echo "   load before: $(uptime)"
+  cached_db=$(simulate cached "$DATA/simulate-cached.json")
+  rate=$(python3 -c "import json; print(round(json.load(open('$DATA/simulate-cached.json'))['throughput'] * ${SIM_LOAD_PERCENT:-50} / 100))")
+  echo "   load after the saturated run: $(uptime)"
+  SIM_RATE=$rate simulate cached "$DATA/simulate-open.json" >/dev/null
+  echo "   load after the open-loop run: $(uptime)"
+  forced_db=$(simulate force "$DATA/simulate-force.json")
+  python3 - "$DATA/simulate-cached.json" "$DATA/simulate-open.json" "$DATA/simulate-force.json" "$cached_db" "$forced_db" <<'EOF'
 import json, sys
-cached, forced = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-cached_db, forced_db = float(sys.argv[3]), float(sys.argv[4])
+cached, opened, forced = (json.load(open(p)) for p in sys.argv[1:4])
+cached_db, forced_db = float(sys.argv[4]), float(sys.argv[5])
+def table(run, title):
+    print()
+    print(title)
+    print()
+    print("| tier | share of reads | server p50 ms | server p95 ms | client p50 ms | client p95 ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for tier, t in run["tiers"].items():
+        print(f"| {tier} | {t['share'] * 100:.1f} % | {t['server_p50_ms']} | {t['server_p95_ms']} | {t['p50_ms']} | {t['p95_ms']} |")
+    print()
+    print(f"requests {run['requests']} in {run['elapsed_s']} s ({run['throughput']} req/s; {run['reads']} reads, {run['writes_api']} API writes, "
+          f"{run['writes_sql']} SQL writes), errors {run['errors']}")
+    print(f"hit rate (comprehensive data and active strategy): {run['hit_rate'] * 100:.2f} % "
+          f"(comprehensive {run['hit_rate_comprehensive'] * 100:.2f} %, active strategy {run['hit_rate_active'] * 100:.2f} %)")
+    s, c = run["stale_as_fresh"], run["stale_checked"]
+    print(f"stale-as-fresh answers (reads begun after the acknowledged write): after API writes {s['api']} of {c['api']}; "
+          f"after SQL writes {s['sql_within_1s']} of {c['sql_within_1s']} within 1 s of the commit, {s['sql_after_1s']} of {c['sql_after_1s']} later")
+table(cached, f"Saturation (closed loop, {cached['threads']} client threads):")
+table(opened, f"Open loop at {opened['target_rate']} req/s ({opened['threads']} client threads; {opened['late_sends']} sends more than one interval late):")
 print()
-print("| tier | share of reads | server p50 ms | server p95 ms | client p50 ms | client p95 ms |")
-print("|---|---:|---:|---:|---:|---:|")
-for tier, t in cached["tiers"].items():
-    print(f"| {tier} | {t['share'] * 100:.1f} % | {t['server_p50_ms']} | {t['server_p95_ms']} | {t['p50_ms']} | {t['p95_ms']} |")
-print()
-print(f"requests {cached['requests']} ({cached['reads']} reads, {cached['writes_api']} API writes, {cached['writes_sql']} SQL writes), errors {cached['errors']}")
-print(f"hit rate (comprehensive data and active strategy): {cached['hit_rate'] * 100:.1f} %")
 print(f"database commands per 1000 requests: {cached_db} with the cache, {forced_db} with every read forced to the database: "
       f"reduction {(1 - cached_db / forced_db) * 100 if forced_db else 0:.1f} %")
-print(f"stale-as-fresh answers: {cached['stale_as_fresh']} of {cached['stale_checked']} checked reads begun > 1 s after a committed write")
-print(f"(force run: {forced['requests']} requests, errors {forced['errors']}, stale-as-fresh {forced['stale_as_fresh']} of {forced['stale_checked']} checked)")
+s = forced["stale_as_fresh"]
+print(f"(force run: {forced['requests']} requests, errors {forced['errors']}, stale-as-fresh {s} of {forced['stale_checked']} checked)")
 EOF
   echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB; server times from Server-Timing, client times over loopback"
   exit 0
