@@ -87,7 +87,7 @@ public static partial class ActivateStrategy
                     var response = await ChangeAsync(request, cancellationToken);
                     if (response is { Changed: true })
                     {
-                        await cache.InvalidateAsync(response.Strategy.UserId, cancellationToken);
+                        await cache.InvalidateAsync(response.Strategy.UserId, UserChange.Strategy, cancellationToken);
                     }
 
                     return response;

@@ -47,7 +47,7 @@ public static class InvalidateUserCache
 
             if (request.StrategyId is null)
             {
-                await userCache.InvalidateAsync(request.UserId, cancellationToken);
+                await userCache.InvalidateAsync(request.UserId, UserChange.Strategy, cancellationToken);
                 return new Response(request.UserId, null, UserDataCache.UserTag(request.UserId), [], deleted);
             }
 

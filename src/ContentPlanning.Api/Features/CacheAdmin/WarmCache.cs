@@ -8,7 +8,10 @@ using Comprehensive = ContentPlanning.Api.Features.GetComprehensiveUserData.GetC
 
 namespace ContentPlanning.Api.Features.CacheAdmin;
 
-/// <summary>Precomputes comprehensive data for many users, a few at a time; one user's failure never stops the others.</summary>
+/// <summary>
+/// Precomputes comprehensive data and the active strategy (the two per-user reads planning makes) for many users, a few
+/// at a time; one user's failure never stops the others. The outcome reports the comprehensive data's.
+/// </summary>
 public static partial class WarmCache
 {
     public sealed record Command(IReadOnlyList<string>? UserIds) : IRequest<Response>, IAdminRequest;
@@ -53,8 +56,12 @@ public static partial class WarmCache
             {
                 // Each user in its own scope, as a request would be.
                 await using var scope = scopes.CreateAsyncScope();
-                var response = await scope.ServiceProvider.GetRequiredService<IMediator>()
-                    .Send(new Comprehensive.Query(userId, null, ForceRefresh: false), cancellationToken);
+                var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+                var response = await mediator.Send(new Comprehensive.Query(userId, null, ForceRefresh: false), cancellationToken);
+                if (response is not null)
+                {
+                    await mediator.Send(new GetActiveStrategy.GetActiveStrategy.Query(userId, ForceRefresh: false), cancellationToken);
+                }
                 return response is null
                     ? new Outcome(userId, "not_found", null, null)
                     : new Outcome(userId, "warmed", response.CacheInfo.Source, null);

@@ -12,15 +12,19 @@ namespace ContentPlanning.Api.Features.CacheCoherence;
 
 /// <summary>
 /// Hears the version trigger's channel through the node's <see cref="DatabaseListener"/> and evicts the notified users'
-/// answers: this node's L1 always, L2 and the other nodes' L1 by the one node that first claims the notification in
-/// Redis. Writes through the API still invalidate synchronously; the notification that follows them is a harmless second
-/// eviction. While the listener cannot hear (connection lost, echo missing), <see cref="CoherenceGate"/> stops vouching for
-/// cached answers; once it hears again this node's L1 is expired (whatever changed meanwhile was not heard) and the gate
-/// vouches again.
+/// answers that the notified kind of change can have changed (<see cref="UserChange"/>): this node's L1 always, L2 and the
+/// other nodes' L1 by the one node that first claims the notification in Redis. That node then refreshes the user's
+/// comprehensive data (and, after a strategy change, the active strategy) once for the cluster: it recomputes them after
+/// its own eviction and stores them in every tier, so the next read on any node is a cache hit showing the change.
+/// Writes through the API still invalidate synchronously before they answer; the notification that follows them is a
+/// second eviction followed by the refresh. While the listener cannot hear (connection lost, echo missing),
+/// <see cref="CoherenceGate"/> stops vouching for cached answers; once it hears again this node's L1 is expired (whatever
+/// changed meanwhile was not heard) and the gate vouches again.
 /// </summary>
 public sealed partial class UserChangeListener(
     IOptions<CacheCoherenceOptions> options,
     UserDataCache cache,
+    IServiceScopeFactory scopes,
     IOptions<CacheSettings> cacheSettings,
     RedisConnection redis,
     CoherenceGate gate,
@@ -37,9 +41,18 @@ public sealed partial class UserChangeListener(
     private static readonly Counter<long> Reconnects = ServiceTelemetry.Meter.CreateCounter<long>(
         "content_planning.cache_coherence.reconnects", description: "Listener reconnects after a drop; each expired this node's L1");
 
+    // A claimed batch larger than this is evicted only (a bulk SQL update of many users): refreshing them all at once would
+    // recompute answers nobody may read soon, where the eviction lets the next read of each do it.
+    internal const int RefreshLimit = 32;
+
+    private static readonly Counter<long> Refreshes = ServiceTelemetry.Meter.CreateCounter<long>(
+        "content_planning.cache_coherence.refreshes", description: "Answers recomputed and stored after a change this node claimed");
+
     private readonly Channel<string> _received = System.Threading.Channels.Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<string> _toRefresh = System.Threading.Channels.Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private volatile ListenerState _state = options.Value.Enabled ? ListenerState.Starting : ListenerState.Disabled;
     private long _handled;
+    private long _refreshed;
 
     public enum ListenerState { Starting, Listening, Reconnecting, Disabled }
 
@@ -50,6 +63,9 @@ public sealed partial class UserChangeListener(
 
     /// <summary>The last payload evicted (tests send a sentinel after their writes and wait for it: delivery is in order).</summary>
     public string? LastHandled { get; private set; }
+
+    /// <summary>Notifications this node claimed and has refreshed (or failed to refresh, logged) so far (tests wait on it).</summary>
+    public long Refreshed => Interlocked.Read(ref _refreshed);
 
     /// <summary>The listening backend's process id while connected (tests terminate it).</summary>
     public int? BackendProcessId { get; private set; }
@@ -91,7 +107,7 @@ public sealed partial class UserChangeListener(
             return;
         }
 
-        await EvictLoopAsync(settings.BatchSize, stoppingToken);
+        await Task.WhenAll(EvictLoopAsync(settings.BatchSize, stoppingToken), RefreshLoopAsync(stoppingToken));
     }
 
     private async Task EvictLoopAsync(int batchSize, CancellationToken stoppingToken)
@@ -116,11 +132,47 @@ public sealed partial class UserChangeListener(
         }
     }
 
-    private async Task<bool> WaitAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Refreshes, one at a time and apart from the eviction loop (an eviction never waits for a recomputation), what this
+    /// node claimed: a forced read of each answer the change touched, which stores it in L1, L2 and announces it.
+    /// </summary>
+    private async Task RefreshLoopAsync(CancellationToken stoppingToken)
+    {
+        while (await WaitAsync(_toRefresh.Reader, stoppingToken))
+        {
+            while (_toRefresh.Reader.TryRead(out var payload))
+            {
+                var (userId, change) = Parse(payload);
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    var mediator = scope.ServiceProvider.GetRequiredService<MediatR.IMediator>();
+                    await mediator.Send(new GetComprehensiveUserData.GetComprehensiveUserData.Query(userId, null, ForceRefresh: true), stoppingToken);
+                    if (change == UserChange.Strategy)
+                    {
+                        await mediator.Send(new GetActiveStrategy.GetActiveStrategy.Query(userId, ForceRefresh: true), stoppingToken);
+                    }
+
+                    Refreshes.Add(1);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // The eviction stands: the next read recomputes.
+                    LogRefreshFailed(logger, userId, ex);
+                }
+
+                Interlocked.Increment(ref _refreshed);
+            }
+        }
+    }
+
+    private Task<bool> WaitAsync(CancellationToken stoppingToken) => WaitAsync(_received.Reader, stoppingToken);
+
+    private static async Task<bool> WaitAsync(ChannelReader<string> reader, CancellationToken stoppingToken)
     {
         try
         {
-            return await _received.Reader.WaitToReadAsync(stoppingToken);
+            return await reader.WaitToReadAsync(stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -128,18 +180,30 @@ public sealed partial class UserChangeListener(
         }
     }
 
-    /// <summary>Evicts one batch of '&lt;xact&gt;:&lt;user id&gt;' payloads.</summary>
+    /// <summary>Evicts one batch of '&lt;xact&gt;.&lt;kind&gt;:&lt;user id&gt;' payloads (or 0007's '&lt;xact&gt;:&lt;user id&gt;').</summary>
     internal async Task EvictAsync(IReadOnlyList<string> payloads, CancellationToken cancellationToken)
     {
         var notifications = payloads.Distinct(StringComparer.Ordinal).ToList();
         foreach (var payload in notifications)
         {
-            await cache.InvalidateOnThisNodeAsync(UserId(payload), cancellationToken);
+            var (userId, change) = Parse(payload);
+            await cache.InvalidateOnThisNodeAsync(userId, change, cancellationToken);
         }
 
-        foreach (var payload in await ClaimAsync(notifications))
+        var claimed = await ClaimAsync(notifications);
+        foreach (var payload in claimed)
         {
-            await cache.InvalidateAsync(UserId(payload), cancellationToken);
+            var (userId, change) = Parse(payload);
+            await cache.InvalidateAsync(userId, change, cancellationToken);
+        }
+
+        if (claimed.Count <= RefreshLimit)
+        {
+            // After this node's own eviction: what the refresh stores is newer than every marker that eviction wrote.
+            foreach (var payload in claimed.Where(p => !IsSentinel(p)))
+            {
+                _toRefresh.Writer.TryWrite(payload);
+            }
         }
 
         Notifications.Add(notifications.Count);
@@ -171,11 +235,19 @@ public sealed partial class UserChangeListener(
         return notifications.Where((_, i) => claims[i].IsCompletedSuccessfully && claims[i].Result).ToList();
     }
 
-    private static string UserId(string payload)
+    /// <summary>The user and what changed: '&lt;xact&gt;.d:&lt;user&gt;' is <see cref="UserChange.Data"/>; anything else (a strategy, or 0007's payload without a kind) may have changed every answer.</summary>
+    internal static (string UserId, UserChange Change) Parse(string payload)
     {
         var separator = payload.IndexOf(':', StringComparison.Ordinal);
-        return separator < 0 ? payload : payload[(separator + 1)..];
+        if (separator < 0) return (payload, UserChange.Strategy);
+        var head = payload.AsSpan(0, separator);
+        var dot = head.IndexOf('.');
+        var change = dot >= 0 && head[(dot + 1)..] is "d" ? UserChange.Data : UserChange.Strategy;
+        return (payload[(separator + 1)..], change);
     }
+
+    // Tests' sentinels ('0:sync-...') name no user: nothing to recompute for them.
+    private static bool IsSentinel(string payload) => payload.StartsWith("0:", StringComparison.Ordinal);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Change listener on '{Channel}' reconnected: notifications may have been missed, this node's L1 entries are expired")]
@@ -183,6 +255,9 @@ public sealed partial class UserChangeListener(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Evicting a batch of {Count} change notifications failed")]
     private static partial void LogEvictionFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the answers of {UserId} after a change failed; they stay evicted")]
+    private static partial void LogRefreshFailed(ILogger logger, string userId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming change notifications in Redis failed ({Detail}); only this node's L1 was evicted")]
     private static partial void LogClaimFailed(ILogger logger, string detail);

@@ -37,7 +37,7 @@ public static class CreateGapAnalysis
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             var created = await connection.QuerySingleAsync<GapAnalysis>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
-            await cache.InvalidateAsync(created.UserId, cancellationToken);
+            await cache.InvalidateAsync(created.UserId, UserChange.Data, cancellationToken);
             return created;
         }
     }

@@ -45,7 +45,7 @@ public static class UpdateGapAnalysis
             var updated = await connection.QuerySingleOrDefaultAsync<GapAnalysis>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
             if (updated is not null)
             {
-                await cache.InvalidateAsync(updated.UserId, cancellationToken);
+                await cache.InvalidateAsync(updated.UserId, UserChange.Data, cancellationToken);
             }
 
             return updated;

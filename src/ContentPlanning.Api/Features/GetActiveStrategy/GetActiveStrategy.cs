@@ -12,7 +12,8 @@ namespace ContentPlanning.Api.Features.GetActiveStrategy;
 
 /// <summary>
 /// The strategy every planning workflow works from, resolved by <see cref="StrategyResolution"/>. Served through the tiered cache
-/// (L1 5 min, L2 1 h, fail-safe 2 h), tagged with the user so every write of that user invalidates it on every node.
+/// (L1 5 min, L2 1 h, fail-safe 2 h), tagged with the user's strategy tag: writes of strategies and activations evict it on
+/// every node, a profile or other source write does not.
 /// </summary>
 public static class GetActiveStrategy
 {
@@ -38,7 +39,7 @@ public static class GetActiveStrategy
                 (dataSource, request.UserId),
                 static (state, ct) => LoadAsync(state.dataSource, state.UserId, ct),
                 request.ForceRefresh,
-                tags: UserDataCache.UserTags(request.UserId),
+                tags: UserDataCache.StrategyTags(request.UserId),
                 cancellationToken: cancellationToken);
 
             if (answer.Value is not { } value)

@@ -24,7 +24,7 @@ public static class DeleteRecommendation
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken), UserChange.Data);
         }
     }
 

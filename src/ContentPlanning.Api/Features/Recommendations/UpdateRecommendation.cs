@@ -70,7 +70,7 @@ public static class UpdateRecommendation
                 return References.VanishedReference();
             }
 
-            await cache.InvalidateAsync(updated.UserId, cancellationToken);
+            await cache.InvalidateAsync(updated.UserId, UserChange.Data, cancellationToken);
             return updated;
         }
     }

@@ -70,7 +70,7 @@ internal static class References
             return VanishedReference();
         }
 
-        await cache.InvalidateAsync(userId, cancellationToken);
+        await cache.InvalidateAsync(userId, UserChange.Data, cancellationToken);
         return created;
     }
 

@@ -3,10 +3,22 @@ using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Api.Features.Shared;
 
+/// <summary>What a write changed, so only the answers built from it are evicted (README "Which write evicts which answer").</summary>
+public enum UserChange
+{
+    /// <summary>A profile, gap analysis, recommendation or analytics row: the comprehensive data and the summaries change, the active strategy does not.</summary>
+    Data,
+
+    /// <summary>A strategy or its activation: every per-user answer changes.</summary>
+    Strategy,
+}
+
 /// <summary>
 /// The cache tags of per-user answers and their invalidation. Every write that can change what a user is answered calls
-/// <see cref="InvalidateAsync"/> after its transaction commits: FusionCache's RemoveByTag removes the active strategy,
-/// the comprehensive data and the strategy summaries from L1 and L2 on every node (through the backplane).
+/// <see cref="InvalidateAsync"/> after its transaction commits, naming what it changed: FusionCache's RemoveByTag removes
+/// the answers built from it from L1 and L2 on every node (through the backplane). The comprehensive data and the
+/// strategy summaries carry <see cref="UserTag"/>, the active strategy <see cref="StrategyTag"/>: a profile write leaves
+/// the active strategy cached.
 /// </summary>
 public sealed class UserDataCache(IFusionCache cache)
 {
@@ -14,9 +26,15 @@ public sealed class UserDataCache(IFusionCache cache)
     // and the tag markers these write are L1 entries too.
     private static readonly FusionCacheEntryOptions LocalOnly = new() { SkipDistributedCacheWrite = true, SkipBackplaneNotifications = true, Size = 1 };
 
+    /// <summary>Tags answers built from every source table of the user (the comprehensive data, the strategy summaries).</summary>
     public static string UserTag(string userId) => "user:" + userId;
 
     public static string[] UserTags(string userId) => [UserTag(userId)];
+
+    /// <summary>Tags answers built from the user's strategies and their activation only (the active strategy).</summary>
+    public static string StrategyTag(string userId) => "user-strategy:" + userId;
+
+    public static string[] StrategyTags(string userId) => [StrategyTag(userId)];
 
     /// <summary>
     /// Tags answers built from a user's calendars and calendar events (the strategy summary). Those rows are not part of the
@@ -24,15 +42,20 @@ public sealed class UserDataCache(IFusionCache cache)
     /// </summary>
     public static string CalendarTag(string userId) => "user-calendar:" + userId;
 
+    /// <summary>The tags a change of <paramref name="change"/> evicts.</summary>
+    public static string[] TagsOf(string userId, UserChange change) =>
+        change == UserChange.Strategy ? [UserTag(userId), StrategyTag(userId)] : [UserTag(userId)];
+
     public ValueTask InvalidateCalendarAsync(string userId, CancellationToken cancellationToken = default) =>
         cache.RemoveByTagAsync(CalendarTag(userId), token: cancellationToken);
 
-    public ValueTask InvalidateAsync(string userId, CancellationToken cancellationToken = default) =>
-        cache.RemoveByTagAsync(UserTag(userId), token: cancellationToken);
+    /// <summary>Evicts, on every node, the user's answers that <paramref name="change"/> can have changed.</summary>
+    public ValueTask InvalidateAsync(string userId, UserChange change, CancellationToken cancellationToken = default) =>
+        cache.RemoveByTagAsync(TagsOf(userId, change), token: cancellationToken);
 
-    /// <summary>Evicts the user's answers from this node's L1 only (no L2 write, no backplane message).</summary>
-    public ValueTask InvalidateOnThisNodeAsync(string userId, CancellationToken cancellationToken = default) =>
-        cache.RemoveByTagAsync(UserTag(userId), LocalOnly, cancellationToken);
+    /// <summary>Evicts the user's answers that <paramref name="change"/> can have changed from this node's L1 only (no L2 write, no backplane message).</summary>
+    public ValueTask InvalidateOnThisNodeAsync(string userId, UserChange change, CancellationToken cancellationToken = default) =>
+        cache.RemoveByTagAsync(TagsOf(userId, change), LocalOnly, cancellationToken);
 
     /// <summary>
     /// Expires every answer in this node's L1 (FusionCache's Clear keeping fail-safe values, local only): after this node
@@ -42,10 +65,10 @@ public sealed class UserDataCache(IFusionCache cache)
         cache.ClearAsync(allowFailSafe: true, LocalOnly, cancellationToken);
 
     /// <summary>
-    /// Runs a single-row <c>DELETE ... RETURNING user_id</c> (autocommitted) and, when a row went, invalidates its owner.
-    /// False when nothing matched.
+    /// Runs a single-row <c>DELETE ... RETURNING user_id</c> (autocommitted) and, when a row went, invalidates what its
+    /// owner's answers took from it. False when nothing matched.
     /// </summary>
-    public async Task<bool> DeleteOwnedRowAsync(Npgsql.NpgsqlConnection connection, CommandDefinition delete)
+    public async Task<bool> DeleteOwnedRowAsync(Npgsql.NpgsqlConnection connection, CommandDefinition delete, UserChange change)
     {
         var userId = await connection.QuerySingleOrDefaultAsync<string>(delete);
         if (userId is null)
@@ -53,7 +76,7 @@ public sealed class UserDataCache(IFusionCache cache)
             return false;
         }
 
-        await InvalidateAsync(userId, delete.CancellationToken);
+        await InvalidateAsync(userId, change, delete.CancellationToken);
         return true;
     }
 }

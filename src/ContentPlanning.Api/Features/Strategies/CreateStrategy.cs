@@ -39,7 +39,7 @@ public static class CreateStrategy
             args.Add("CompletionPercentage", request.ComputeCompletionPercentage());
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             var created = await connection.QuerySingleAsync<Strategy>(new CommandDefinition(Sql, args, cancellationToken: cancellationToken));
-            await cache.InvalidateAsync(created.UserId, cancellationToken);
+            await cache.InvalidateAsync(created.UserId, UserChange.Strategy, cancellationToken);
             return created;
         }
     }

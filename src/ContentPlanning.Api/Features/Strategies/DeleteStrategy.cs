@@ -25,7 +25,7 @@ public static class DeleteStrategy
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken), UserChange.Strategy);
         }
     }
 

@@ -47,7 +47,7 @@ public static class UpdateStrategy
             var updated = await connection.QuerySingleOrDefaultAsync<Strategy>(new CommandDefinition(Sql, args, cancellationToken: cancellationToken));
             if (updated is not null)
             {
-                await cache.InvalidateAsync(updated.UserId, cancellationToken);
+                await cache.InvalidateAsync(updated.UserId, UserChange.Strategy, cancellationToken);
             }
 
             return updated;

@@ -53,7 +53,7 @@ public static class PutUserProfile
             var rows = await connection.QueryAsync<UserProfile, bool, Response>(
                 new CommandDefinition(Sql, request, cancellationToken: cancellationToken), (profile, created) => new Response(profile, created), splitOn: "created");
             var response = rows.Single();
-            await cache.InvalidateAsync(response.Profile.UserId, cancellationToken);
+            await cache.InvalidateAsync(response.Profile.UserId, UserChange.Data, cancellationToken);
             return response;
         }
     }
