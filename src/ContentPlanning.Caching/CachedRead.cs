@@ -60,6 +60,18 @@ public sealed class CachedRead(IFusionCache cache, IOptions<CacheSettings> setti
     /// <summary>The cache itself, for invalidation (RemoveByTag, Remove, Expire).</summary>
     public IFusionCache Cache => cache;
 
+    /// <summary>
+    /// <paramref name="options"/> with the L2 write and the backplane message awaited instead of sent in the background:
+    /// for a refresh made off the request path, so that when it returns every node can read the new value.
+    /// </summary>
+    public static FusionCacheEntryOptions AwaitingDistribution(FusionCacheEntryOptions options)
+    {
+        var awaited = options.Duplicate();
+        awaited.AllowBackgroundDistributedCacheOperations = false;
+        awaited.AllowBackgroundBackplaneOperations = false;
+        return awaited;
+    }
+
     /// <summary>The <c>Cache__*</c> entry defaults; duplicate them to vary a slice's lifetimes.</summary>
     public FusionCacheEntryOptions DefaultEntryOptions => cache.DefaultEntryOptions;
 

@@ -60,7 +60,7 @@ public static partial class WarmCache
                 var response = await mediator.Send(new Comprehensive.Query(userId, null, ForceRefresh: false), cancellationToken);
                 if (response is not null)
                 {
-                    await mediator.Send(new GetActiveStrategy.GetActiveStrategy.Query(userId, ForceRefresh: false), cancellationToken);
+                    await WarmActiveStrategyAsync(mediator, userId, cancellationToken);
                 }
                 return response is null
                     ? new Outcome(userId, "not_found", null, null)
@@ -72,6 +72,23 @@ public static partial class WarmCache
                 return new Outcome(userId, "failed", null, ex is Npgsql.NpgsqlException ? "database unavailable" : ex.GetType().Name);
             }
         }
+
+        // Best effort beside the comprehensive data, whose outcome the answer reports: a user whose comprehensive data was
+        // warmed (even from a cache tier while the database is down) is reported warmed.
+        private async Task WarmActiveStrategyAsync(IMediator mediator, string userId, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await mediator.Send(new GetActiveStrategy.GetActiveStrategy.Query(userId, ForceRefresh: false), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogActiveWarmFailed(logger, userId, ex);
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Warming the active strategy of {UserId} failed")]
+        private static partial void LogActiveWarmFailed(ILogger logger, string userId, Exception exception);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Warming comprehensive data of {UserId} failed")]
         private static partial void LogWarmFailed(ILogger logger, string userId, Exception exception);

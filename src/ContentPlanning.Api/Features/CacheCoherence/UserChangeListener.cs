@@ -53,6 +53,7 @@ public sealed partial class UserChangeListener(
     private volatile ListenerState _state = options.Value.Enabled ? ListenerState.Starting : ListenerState.Disabled;
     private long _handled;
     private long _refreshed;
+    private int _pendingRefreshes;
 
     public enum ListenerState { Starting, Listening, Reconnecting, Disabled }
 
@@ -66,6 +67,9 @@ public sealed partial class UserChangeListener(
 
     /// <summary>Notifications this node claimed and has refreshed (or failed to refresh, logged) so far (tests wait on it).</summary>
     public long Refreshed => Interlocked.Read(ref _refreshed);
+
+    /// <summary>True when no claimed refresh is queued or running (tests wait for it after their writes).</summary>
+    public bool RefreshesIdle => Volatile.Read(ref _pendingRefreshes) == 0;
 
     /// <summary>The listening backend's process id while connected (tests terminate it).</summary>
     public int? BackendProcessId { get; private set; }
@@ -147,10 +151,10 @@ public sealed partial class UserChangeListener(
                 {
                     await using var scope = scopes.CreateAsyncScope();
                     var mediator = scope.ServiceProvider.GetRequiredService<MediatR.IMediator>();
-                    await mediator.Send(new GetComprehensiveUserData.GetComprehensiveUserData.Query(userId, null, ForceRefresh: true), stoppingToken);
+                    await mediator.Send(new GetComprehensiveUserData.GetComprehensiveUserData.Query(userId, null, ForceRefresh: true) { AwaitDistribution = true }, stoppingToken);
                     if (change == UserChange.Strategy)
                     {
-                        await mediator.Send(new GetActiveStrategy.GetActiveStrategy.Query(userId, ForceRefresh: true), stoppingToken);
+                        await mediator.Send(new GetActiveStrategy.GetActiveStrategy.Query(userId, ForceRefresh: true) { AwaitDistribution = true }, stoppingToken);
                     }
 
                     Refreshes.Add(1);
@@ -162,6 +166,7 @@ public sealed partial class UserChangeListener(
                 }
 
                 Interlocked.Increment(ref _refreshed);
+                Interlocked.Decrement(ref _pendingRefreshes);
             }
         }
     }
@@ -191,17 +196,15 @@ public sealed partial class UserChangeListener(
         }
 
         var claimed = await ClaimAsync(notifications);
+        var refresh = claimed.Count <= RefreshLimit;
         foreach (var payload in claimed)
         {
             var (userId, change) = Parse(payload);
-            await cache.InvalidateAsync(userId, change, cancellationToken);
-        }
-
-        if (claimed.Count <= RefreshLimit)
-        {
-            // After this node's own eviction: what the refresh stores is newer than every marker that eviction wrote.
-            foreach (var payload in claimed.Where(p => !IsSentinel(p)))
+            await cache.InvalidateAndAwaitAsync(userId, change, cancellationToken);
+            if (refresh && !IsSentinel(payload))
             {
+                // After this node's own eviction: what the refresh stores is newer than every marker that eviction wrote.
+                Interlocked.Increment(ref _pendingRefreshes);
                 _toRefresh.Writer.TryWrite(payload);
             }
         }

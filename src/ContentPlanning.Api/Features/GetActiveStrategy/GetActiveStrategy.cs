@@ -17,7 +17,11 @@ namespace ContentPlanning.Api.Features.GetActiveStrategy;
 /// </summary>
 public static class GetActiveStrategy
 {
-    public sealed record Query(string UserId, bool ForceRefresh) : IRequest<Response?>, IUserScoped;
+    public sealed record Query(string UserId, bool ForceRefresh) : IRequest<Response?>, IUserScoped
+    {
+        /// <summary>Write L2 and announce on the backplane before answering (a refresh after a change, off the request path).</summary>
+        internal bool AwaitDistribution { get; init; }
+    }
 
     public sealed record Response(Strategy Strategy, string Resolution, Activation? Activation, CacheInfo CacheInfo);
 
@@ -39,7 +43,8 @@ public static class GetActiveStrategy
                 (dataSource, request.UserId),
                 static (state, ct) => LoadAsync(state.dataSource, state.UserId, ct),
                 request.ForceRefresh,
-                tags: UserDataCache.StrategyTags(request.UserId),
+                request.AwaitDistribution ? CachedRead.AwaitingDistribution(cache.DefaultEntryOptions) : null,
+                UserDataCache.StrategyTags(request.UserId),
                 cancellationToken: cancellationToken);
 
             if (answer.Value is not { } value)

@@ -22,6 +22,9 @@ public static class GetComprehensiveUserData
         OwnedKind IOwnedResource.Kind => OwnedKind.Strategy;
 
         long? IOwnedResource.ResourceId => StrategyId;
+
+        /// <summary>Write L2 and announce on the backplane before answering (a refresh after a change, off the request path).</summary>
+        internal bool AwaitDistribution { get; init; }
     }
 
     public sealed record Response(string Status, ComprehensiveData Data, ResponseCacheInfo CacheInfo, string Message);
@@ -57,7 +60,7 @@ public static class GetComprehensiveUserData
                 (Handler: this, Request: request),
                 static (state, ct) => state.Handler.LoadAsync(state.Request, ct),
                 request.ForceRefresh,
-                options.Value.EntryOptions(cache.DefaultEntryOptions),
+                request.AwaitDistribution ? CachedRead.AwaitingDistribution(options.Value.EntryOptions(cache.DefaultEntryOptions)) : options.Value.EntryOptions(cache.DefaultEntryOptions),
                 UserDataCache.UserTags(request.UserId!),
                 cancellationToken: cancellationToken);
 
