@@ -18,7 +18,7 @@ public sealed class CacheSettingsTests : DatabaseTest
     [Test]
     public async Task CacheDurationSetsHowLongTheServiceKeepsAnAnswerInMemory()
     {
-        await using var node = new ApiFactory("node-short", new Dictionary<string, string?>
+        await using var node = await CacheCoherence.ChangeNotificationTests.StartListeningNodeAsync("node-short", new Dictionary<string, string?>
         {
             ["Cache:Name"] = "short-" + Guid.NewGuid().ToString("N")[..8],
             // Long enough that the second read lands inside it even on a saturated machine, short enough to wait out.
@@ -27,6 +27,9 @@ public sealed class CacheSettingsTests : DatabaseTest
         using var client = node.CreateClient();
         var duration = TimeSpan.FromSeconds(3);
         await CreateIdAsync(client, "user-1", "Short");
+        // The creation's change notification makes this node (the only one listening) refresh the active strategy: let
+        // that land before timing the entry the reads below make.
+        await CacheCoherence.ChangeNotificationTests.SyncAsync(node);
 
         // The entry is made during the first read, so it lives until somewhere in [first.start + 3 s, first.end + 3 s].
         // Assert only what that window guarantees, never its edge: a second read that ENDS before first.start + 3 s must

@@ -59,6 +59,23 @@ internal static class SourceData
         Assert.That(await CacheSourceAsync(client, url), Is.EqualTo("database"));
     }
 
+    /// <summary>The write evicts the user's comprehensive data but leaves the active strategy in memory.</summary>
+    public static async Task AssertWriteKeepsActiveStrategyCachedAsync(HttpClient client, string userId, Func<Task<HttpResponseMessage>> write)
+    {
+        var active = $"{ApiRoot}/users/{userId}/active-strategy";
+        var comprehensive = $"{ApiRoot}/calendar-generation/comprehensive-user-data?user_id={userId}";
+        await CacheSourceAsync(client, active);
+        Assert.That(await CacheSourceAsync(client, active), Is.EqualTo("memory"), "the active strategy is not cached before the write");
+        await CacheSourceAsync(client, comprehensive);
+        Assert.That(await CacheSourceAsync(client, comprehensive), Is.EqualTo("memory"), "the comprehensive data is not cached before the write");
+
+        using var response = await write();
+        Assert.That((int)response.StatusCode, Is.InRange(200, 299), await response.Content.ReadAsStringAsync());
+
+        Assert.That(await CacheSourceAsync(client, active), Is.EqualTo("memory"));
+        Assert.That(await CacheSourceAsync(client, comprehensive), Is.Not.EqualTo("memory"));
+    }
+
     private static async Task<string?> CacheSourceAsync(HttpClient client, string url)
     {
         using var response = await client.GetAsync(url);

@@ -49,9 +49,9 @@ public sealed class UserDataCache(IFusionCache cache)
     public ValueTask InvalidateCalendarAsync(string userId, CancellationToken cancellationToken = default) =>
         cache.RemoveByTagAsync(CalendarTag(userId), token: cancellationToken);
 
-    // The L2 marker written and the backplane message sent before the call returns: for the change listener, whose
-    // refresh that follows must reach every node after the eviction, never before it.
-    // Size: the L1 is size-limited and the tag markers this writes are L1 entries too.
+    // The L2 marker written and the backplane message sent before the call returns: a write answers only once its
+    // eviction is in Redis and on its way to every node, and the change listener's refresh that follows an eviction
+    // reaches every node after it, never before it. Size: the L1 is size-limited and tag markers are L1 entries too.
     private static readonly FusionCacheEntryOptions Awaited = new()
     {
         AllowBackgroundDistributedCacheOperations = false,
@@ -59,13 +59,13 @@ public sealed class UserDataCache(IFusionCache cache)
         Size = 1,
     };
 
-    /// <summary>Evicts, on every node, the user's answers that <paramref name="change"/> can have changed.</summary>
-    public ValueTask InvalidateAsync(string userId, UserChange change, CancellationToken cancellationToken = default) =>
-        cache.RemoveByTagAsync(TagsOf(userId, change), token: cancellationToken);
-
-    /// <summary><see cref="InvalidateAsync"/>, returning once L2 holds the eviction and the backplane message is sent.</summary>
-    public ValueTask InvalidateAndAwaitAsync(string userId, UserChange change, CancellationToken cancellationToken = default) =>
-        cache.RemoveByTagAsync(TagsOf(userId, change), Awaited, cancellationToken);
+    /// <summary>
+    /// Evicts, on every node, the user's answers that <paramref name="change"/> can have changed; returns once L2 holds
+    /// the eviction and the backplane message is sent (bounded by <c>Cache__DistributedOperationTimeout</c>), unless
+    /// <paramref name="inBackground"/> (a bulk of evictions that nothing waits for one by one).
+    /// </summary>
+    public ValueTask InvalidateAsync(string userId, UserChange change, CancellationToken cancellationToken = default, bool inBackground = false) =>
+        cache.RemoveByTagAsync(TagsOf(userId, change), inBackground ? null : Awaited, cancellationToken);
 
     /// <summary>Evicts the user's answers that <paramref name="change"/> can have changed from this node's L1 only (no L2 write, no backplane message).</summary>
     public ValueTask InvalidateOnThisNodeAsync(string userId, UserChange change, CancellationToken cancellationToken = default) =>
