@@ -147,18 +147,20 @@ public sealed class AnalyticsTests : DatabaseTest
         Assert.That(await ValidationErrorFieldsAsync(await client.PostJsonAsync(Url, body)), Does.Contain(field));
     }
 
+    // Issue 22: analytics feed the comprehensive data, not the active strategy (README "Which write evicts and refreshes
+    // which answer").
     [Test]
-    public async Task EveryWriteInvalidatesTheUsersCachedActiveStrategy()
+    public async Task EveryWriteEvictsTheComprehensiveDataAndKeepsTheActiveStrategyCached()
     {
         await SeedStrategyAsync("u-1");
         using var client = Testing.CreateClient();
         long id = 0;
-        await AssertWriteInvalidatesUserCacheAsync(client, "u-1", async () =>
+        await AssertWriteKeepsActiveStrategyCachedAsync(client, "u-1", async () =>
         {
             var response = await client.PostJsonAsync(Url, Record());
             id = (await JsonAsync(response)).GetProperty("id").GetInt64();
             return response;
         });
-        await AssertWriteInvalidatesUserCacheAsync(client, "u-1", () => client.DeleteAsync($"{Url}/{id}"));
+        await AssertWriteKeepsActiveStrategyCachedAsync(client, "u-1", () => client.DeleteAsync($"{Url}/{id}"));
     }
 }

@@ -30,7 +30,7 @@ public sealed class MeasureChangeNotification : DatabaseTest
                 UPDATE user_profiles SET industry = 'v' || @i WHERE user_id = 'measured' RETURNING pg_current_xact_id()::text
                 """, new { i });
             var committed = Stopwatch.StartNew();
-            var payload = xact + ":measured";
+            var payload = xact + ".d:measured";
             while (listenerB.LastHandled != payload)
             {
                 await Task.Yield();

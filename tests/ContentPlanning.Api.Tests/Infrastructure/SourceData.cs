@@ -43,22 +43,6 @@ internal static class SourceData
         Assert.That(problem.RootElement.TryGetProperty("trace_id", out _), "every problem has a trace_id");
     }
 
-    /// <summary>
-    /// Warms the user's active strategy into L1 (asserting the second read is a memory hit), runs <paramref name="write"/>, and
-    /// asserts the next read comes from the database: the write invalidated the user's cached answers.
-    /// </summary>
-    public static async Task AssertWriteInvalidatesUserCacheAsync(HttpClient client, string userId, Func<Task<HttpResponseMessage>> write)
-    {
-        var url = $"{ApiRoot}/users/{userId}/active-strategy";
-        await CacheSourceAsync(client, url);
-        Assert.That(await CacheSourceAsync(client, url), Is.EqualTo("memory"), "the active strategy is not cached before the write");
-
-        using var response = await write();
-        Assert.That((int)response.StatusCode, Is.InRange(200, 299), await response.Content.ReadAsStringAsync());
-
-        Assert.That(await CacheSourceAsync(client, url), Is.EqualTo("database"));
-    }
-
     /// <summary>The write evicts the user's comprehensive data but leaves the active strategy in memory.</summary>
     public static async Task AssertWriteKeepsActiveStrategyCachedAsync(HttpClient client, string userId, Func<Task<HttpResponseMessage>> write)
     {

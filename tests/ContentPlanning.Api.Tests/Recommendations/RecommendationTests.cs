@@ -184,19 +184,21 @@ public sealed class RecommendationTests : DatabaseTest
         Assert.That(await ValidationErrorFieldsAsync(await client.GetAsync($"{Url}?status=pending")), Does.Contain("user_id"));
     }
 
+    // Issue 22: these rows feed the comprehensive data, not the active strategy (README "Which write evicts and refreshes
+    // which answer").
     [Test]
-    public async Task EveryWriteInvalidatesTheUsersCachedActiveStrategy()
+    public async Task EveryWriteEvictsTheComprehensiveDataAndKeepsTheActiveStrategyCached()
     {
         await SeedStrategyAsync("u-1");
         using var client = Testing.CreateClient();
         long id = 0;
-        await AssertWriteInvalidatesUserCacheAsync(client, "u-1", async () =>
+        await AssertWriteKeepsActiveStrategyCachedAsync(client, "u-1", async () =>
         {
             var response = await client.PostJsonAsync(Url, Recommendation("Cached?"));
             id = (await JsonAsync(response)).GetProperty("id").GetInt64();
             return response;
         });
-        await AssertWriteInvalidatesUserCacheAsync(client, "u-1", () => client.PutJsonAsync($"{Url}/{id}", Recommendation("Changed")));
-        await AssertWriteInvalidatesUserCacheAsync(client, "u-1", () => client.DeleteAsync($"{Url}/{id}"));
+        await AssertWriteKeepsActiveStrategyCachedAsync(client, "u-1", () => client.PutJsonAsync($"{Url}/{id}", Recommendation("Changed")));
+        await AssertWriteKeepsActiveStrategyCachedAsync(client, "u-1", () => client.DeleteAsync($"{Url}/{id}"));
     }
 }
