@@ -76,32 +76,33 @@ public sealed class ReadLoad(IReadOnlyList<HttpClient> nodes)
     public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>
-    /// A profile write counted with the load's requests: on its 200, answers of that user begun more than
+    /// A profile write counted with the load's requests: on its 200 (true), answers of that user begun more than
     /// <paramref name="grace"/> later (on any node) must show it or say they are stale.
     /// </summary>
-    public async Task WriteAsync(HttpClient client, string userId, string industry, TimeSpan grace)
+    public async Task<bool> WriteAsync(HttpClient client, string userId, string industry, TimeSpan grace)
     {
         _sentValues[(userId, industry)] = Interlocked.Increment(ref _writes);
         try
         {
             using var response = await client.PutAsync($"{ApiRoot}/users/{userId}/profile", Body($$"""{"industry": "{{industry}}"}"""));
+            Interlocked.Increment(ref _sent);
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 Expect(userId, industry, grace);
+                return true;
             }
-            else
-            {
-                Interlocked.Increment(ref _failed);
-                Failures.Enqueue($"write: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            }
+
+            Interlocked.Increment(ref _failed);
+            Failures.Enqueue($"write: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
         catch (HttpRequestException ex)
         {
             Interlocked.Increment(ref _failed);
+            Interlocked.Increment(ref _sent);
             Failures.Enqueue("write: " + ex.Message);
         }
 
-        Interlocked.Increment(ref _sent);
+        return false;
     }
 
     /// <summary>Whether every user has had a 200 from every node.</summary>
@@ -165,6 +166,10 @@ public sealed class ReadLoad(IReadOnlyList<HttpClient> nodes)
             }
         }));
     }
+
+    /// <summary>Whether <paramref name="industry"/> is older than the last acknowledged write of the user (false when none is expected).</summary>
+    public bool Outdated(string userId, string? industry) =>
+        _expected.TryGetValue(userId, out var expected) && industry != expected.Industry && !SentAfter(userId, industry, expected.Industry);
 
     private bool SentAfter(string userId, string? industry, string expected) =>
         industry is not null && _sentValues.TryGetValue((userId, industry), out var sent)
