@@ -99,6 +99,15 @@ public sealed partial class ReadmeExamplesTests
             await File.WriteAllTextAsync(Path.Combine(work, "examples.sh"), script);
 
             var (exit, printed) = await NpmTools.RunAsync("bash", [Path.Combine(work, "examples.sh")], work, TimeSpan.FromMinutes(10));
+
+            // The start command again while its API runs: it says so and leaves everything alone (the same process serves on).
+            var (again, againPrinted) = await NpmTools.RunAsync("bash", [Path.Combine(root, "scripts/run.sh")], root, TimeSpan.FromMinutes(2), run);
+            Assert.Multiple(() =>
+            {
+                Assert.That(again, Is.Zero, againPrinted);
+                Assert.That(againPrinted, Does.Contain("already answers"), againPrinted);
+                Assert.That(api.HasExited, Is.False, $"the first scripts/run.sh stopped:\n{output}");
+            });
             var violations = proxyOutput.ToString().Split('\n').Where(l => l.Contains("violation", StringComparison.OrdinalIgnoreCase)).ToList();
             var (exercised, documented) = Operations(root, File.Exists(calls) ? await File.ReadAllLinesAsync(calls) : [], proxyPort);
             TestContext.Progress.WriteLine($"README examples: {blocks.Count} blocks, {exercised.Count} of {documented.Count} operations through the validating proxy, {violations.Count} violations");
