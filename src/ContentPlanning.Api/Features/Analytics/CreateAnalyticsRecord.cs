@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -58,9 +59,12 @@ public static class CreateAnalyticsRecord
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/analytics", async Task<Results<Created<AnalyticsRecord>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
-                    (await mediator.Send(command, ct)).ToResult(created =>
-                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/analytics/{created.Id}", created)))
+            app.MapPost("/analytics", async Task<Results<Created<AnalyticsRecord>, ProblemHttpResult>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                {
+                    command.UserId = user.UserIdOr(command.UserId);
+                    return (await mediator.Send(command, ct)).ToResult(created =>
+                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/analytics/{created.Id}", created));
+                })
                 .WithTags("Analytics")
                 .WithSummary("Record a content performance measurement")
                 .ProducesProblem(StatusCodes.Status404NotFound)

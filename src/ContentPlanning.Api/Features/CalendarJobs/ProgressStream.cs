@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Carter;
+using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Caching;
 using MediatR;
 using Microsoft.AspNetCore.Http.Features;
@@ -37,12 +38,12 @@ public static partial class ProgressStream
                         [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Last-Event-ID")] string? lastEventId,
                         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "last_event_id")] string? lastEventIdQuery,
                         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "ticket")] string? ticket,
-                        IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken ct) =>
+                        CurrentUser user, IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken ct) =>
                 {
                     _ = ticket; // read by the StreamTicket authentication scheme; declared here for the OpenAPI document.
 
                     // The same lookup (ownership, validation) as the progress answer decides 404/400 before the stream opens.
-                    if (await mediator.Send(new CalendarJobProgress.Query(sessionId), ct) is not { } job)
+                    if (await mediator.Send(new CalendarJobProgress.Query(sessionId) { UserId = user.UserIdOr(null) }, ct) is not { } job)
                     {
                         return CalendarJobProgress.NotFound(sessionId);
                     }

@@ -4,6 +4,7 @@ using Carter;
 using ContentPlanning.Api.Features.CalendarEvents;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,19 +20,14 @@ namespace ContentPlanning.Api.Features.Calendars;
 /// </summary>
 public static class GetCalendar
 {
-    public sealed record Query(long Id) : IRequest<Answer?>, IOwnedResource
-    {
-        OwnedKind IOwnedResource.Kind => OwnedKind.Calendar;
-
-        long? IOwnedResource.ResourceId => Id;
-    }
+    public sealed record Query(long Id) : IRequest<Answer?>, IOwnerFilteredResource;
 
     /// <summary>The stored plan and the calendar's events, read while the answer is written.</summary>
     public sealed record Answer(JsonObject Plan, IAsyncEnumerable<JsonNode> Pieces);
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Answer?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CurrentUser user) : IRequestHandler<Query, Answer?>
     {
-        private const string PlanSql = "SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL";
+        private const string PlanSql = "SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL AND (@Owner::text IS NULL OR user_id = @Owner)";
 
         private const string EventsSql = $"SELECT {CalendarEvent.SelectColumns} FROM calendar_events WHERE calendar_id = @Id ORDER BY scheduled_at, id";
 
@@ -40,7 +36,7 @@ public static class GetCalendar
             string? text;
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             {
-                text = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(PlanSql, request, cancellationToken: cancellationToken));
+                text = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(PlanSql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
             }
 
             if (text is null || JsonNode.Parse(text) is not JsonObject calendar)

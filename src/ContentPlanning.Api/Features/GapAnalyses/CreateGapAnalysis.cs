@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -45,8 +46,9 @@ public static class CreateGapAnalysis
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/gap-analysis", async Task<Created<GapAnalysis>> (Command command, IMediator mediator, CancellationToken ct) =>
+            app.MapPost("/gap-analysis", async Task<Created<GapAnalysis>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
                 {
+                    command.UserId = user.UserIdOr(command.UserId);
                     var analysis = await mediator.Send(command, ct);
                     return TypedResults.Created($"{FeatureRegistration.RoutePrefix}/gap-analysis/{analysis.Id}", analysis);
                 })

@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,21 +11,16 @@ namespace ContentPlanning.Api.Features.GapAnalyses;
 
 public static class GetGapAnalysis
 {
-    public sealed record Query(long Id) : IRequest<GapAnalysis?>, IOwnedResource
-    {
-        OwnedKind IOwnedResource.Kind => OwnedKind.GapAnalysis;
+    public sealed record Query(long Id) : IRequest<GapAnalysis?>, IOwnerFilteredResource;
 
-        long? IOwnedResource.ResourceId => Id;
-    }
-
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, GapAnalysis?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CurrentUser user) : IRequestHandler<Query, GapAnalysis?>
     {
-        private const string Sql = $"SELECT {GapAnalysis.SelectColumns} FROM content_gap_analyses WHERE id = @Id";
+        private const string Sql = $"SELECT {GapAnalysis.SelectColumns} FROM content_gap_analyses WHERE id = @Id AND (@Owner::text IS NULL OR user_id = @Owner)";
 
         public async Task<GapAnalysis?> Handle(Query request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await connection.QuerySingleOrDefaultAsync<GapAnalysis>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            return await connection.QuerySingleOrDefaultAsync<GapAnalysis>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
         }
     }
 

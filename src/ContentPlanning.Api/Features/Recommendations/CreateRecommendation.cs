@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -46,9 +47,12 @@ public static class CreateRecommendation
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/recommendations", async Task<Results<Created<Recommendation>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
-                    (await mediator.Send(command, ct)).ToResult(created =>
-                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/recommendations/{created.Id}", created)))
+            app.MapPost("/recommendations", async Task<Results<Created<Recommendation>, ProblemHttpResult>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                {
+                    command.UserId = user.UserIdOr(command.UserId);
+                    return (await mediator.Send(command, ct)).ToResult(created =>
+                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/recommendations/{created.Id}", created));
+                })
                 .WithTags("Recommendations")
                 .WithSummary("Record a content recommendation")
                 .ProducesProblem(StatusCodes.Status404NotFound)

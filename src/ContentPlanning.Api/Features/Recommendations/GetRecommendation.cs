@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,21 +11,16 @@ namespace ContentPlanning.Api.Features.Recommendations;
 
 public static class GetRecommendation
 {
-    public sealed record Query(long Id) : IRequest<Recommendation?>, IOwnedResource
-    {
-        OwnedKind IOwnedResource.Kind => OwnedKind.Recommendation;
+    public sealed record Query(long Id) : IRequest<Recommendation?>, IOwnerFilteredResource;
 
-        long? IOwnedResource.ResourceId => Id;
-    }
-
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Recommendation?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CurrentUser user) : IRequestHandler<Query, Recommendation?>
     {
-        private const string Sql = $"SELECT {Recommendation.SelectColumns} FROM content_recommendations WHERE id = @Id";
+        private const string Sql = $"SELECT {Recommendation.SelectColumns} FROM content_recommendations WHERE id = @Id AND (@Owner::text IS NULL OR user_id = @Owner)";
 
         public async Task<Recommendation?> Handle(Query request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await connection.QuerySingleOrDefaultAsync<Recommendation>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            return await connection.QuerySingleOrDefaultAsync<Recommendation>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
         }
     }
 

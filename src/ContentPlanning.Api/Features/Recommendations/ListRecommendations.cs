@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -51,8 +52,8 @@ public static class ListRecommendations
     {
         public void AddRoutes(IEndpointRouteBuilder app)
         {
-            app.MapGet("/recommendations", (string? user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
-                    mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
+            app.MapGet("/recommendations", (string? user_id, string? status, int? limit, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                    mediator.Send(new Query(user.UserIdOr(user_id), status, limit ?? FieldRules.MaxListLimit), ct))
                 .WithTags("Recommendations")
                 .WithSummary("List a user's recommendations by priority, then newest first")
                 .ProducesValidationProblem();

@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -47,8 +48,9 @@ public static class CreateStrategy
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/strategies", async Task<Created<Strategy>> (Command command, IMediator mediator, CancellationToken ct) =>
+            app.MapPost("/strategies", async Task<Created<Strategy>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
                 {
+                    command.UserId = user.UserIdOr(command.UserId);
                     var strategy = await mediator.Send(command, ct);
                     return TypedResults.Created($"{Infrastructure.Features.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
                 })

@@ -16,13 +16,12 @@ public static class FeatureRegistration
     public static IServiceCollection AddFeatures(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<IMediator>(sp => new Mediator(sp.GetService));
-        // MediatR 5.1 resolves a request's behaviours on every Send. They hold only singletons, so they are singletons
-        // themselves: the container then keeps one array of them per request type instead of building it per call.
+        // MediatR 5.1 resolves a request's behaviours on every Send. Those holding only singletons are singletons themselves.
         services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
         // Outside ownership and validation: a dead pooled connection fails the owner lookup as readily as the handler.
         services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(BrokenConnectionRetryBehavior<,>));
-        // Ownership before validation: it fills in an end user's own user_id where the request left it out.
-        services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(OwnershipBehavior<,>));
+        // Ownership before validation (another user's object is 404 whatever its body); scoped: it reads the CurrentUser.
+        services.AddScoped(typeof(IPipelineBehavior<,>), typeof(OwnershipBehavior<,>));
         services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
 
         foreach (var type in FeatureAssembly.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false }))
