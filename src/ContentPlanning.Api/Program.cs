@@ -24,6 +24,7 @@ try
     builder.Services
         .AddDatabase(builder.Configuration)
         .AddTieredCache(builder.Configuration)
+        .AddNodeIdentity()
         .AddAdminAccess(builder.Configuration)
         .AddAuth(builder.Configuration)
         .AddHttpConventions()

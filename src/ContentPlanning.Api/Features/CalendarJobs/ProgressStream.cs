@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Carter;
+using ContentPlanning.Api.Infrastructure.Hosting;
 using ContentPlanning.Api.Infrastructure.Security;
-using ContentPlanning.Caching;
 using MediatR;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -122,7 +122,7 @@ public static partial class ProgressStream
             try
             {
                 // Headers and the reconnect hint at once: a proxy sees an answer even while the job waits in the queue.
-                var node = services.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId;
+                var node = services.GetRequiredService<NodeIdentity>().Id;
                 await writer.WriteAsync($"retry: {(int)ReconnectDelay.TotalMilliseconds}\n: node {node}\n\n", ended.Token);
                 await RunAsync(writer, services, ended.Token);
             }
