@@ -41,6 +41,29 @@ public sealed class CalendarJobTests : DatabaseTest
     }
 
     /// <summary>Polls the progress answer (bounded) until <paramref name="done"/> holds.</summary>
+    /// <summary>What Hangfire knows of a job's work items and of the servers: the failure message of a job that never got there.</summary>
+    internal static async Task<string> HangfireStateAsync(string sessionId)
+    {
+        const string Sql = """
+            SELECT 'work item ' || j.id || ' ' || j.statename || ' created ' || j.createdat || ' queue ' ||
+                   coalesce((SELECT string_agg(q.queue || ' fetched ' || coalesce(q.fetchedat::text, '-'), ', ') FROM hangfire.jobqueue q WHERE q.jobid = j.id), 'none') ||
+                   E'\n  states: ' || coalesce((SELECT string_agg(s.name || ' ' || s.createdat || ' ' || coalesce(s.reason, '') || ' ' || coalesce(s.data::text, ''), E'\n          ' ORDER BY s.id)
+                                             FROM hangfire.state s WHERE s.jobid = j.id), '')
+            FROM hangfire.job j WHERE j.arguments LIKE '%' || @Id || '%'
+            UNION ALL
+            SELECT 'server ' || id || ' heartbeat ' || lastheartbeat || ' ' || data FROM hangfire.server
+            """;
+        try
+        {
+            await using var connection = await Testing.DataSource.OpenConnectionAsync();
+            return string.Join("\n", await Dapper.SqlMapper.QueryAsync<string>(connection, Sql, new { Id = sessionId }));
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            return $"(Hangfire's tables could not be read: {ex.Message})";
+        }
+    }
+
     internal static async Task<JsonElement> WaitForAsync(HttpClient client, string sessionId, Func<JsonElement, bool> done, TimeSpan? limit = null)
     {
         var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(60));
@@ -52,7 +75,11 @@ public sealed class CalendarJobTests : DatabaseTest
                 return job;
             }
 
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"job never reached the expected state; last: {job}");
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"job never reached the expected state; last: {job}\n{await HangfireStateAsync(sessionId)}");
+            }
+
             await Task.Delay(100);
         }
     }

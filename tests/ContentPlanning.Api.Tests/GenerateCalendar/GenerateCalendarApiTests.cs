@@ -213,6 +213,27 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
     }
 
     [Test]
+    public async Task ConcurrentGenerationsOnATwoConnectionPoolAllSucceed()
+    {
+        // A generation holds at most one pooled connection at a time. One held across the comprehensive read (which takes
+        // its own from the same pool) let concurrent generations exhaust the pool waiting on each other: 503s after the
+        // pool's timeout, through PgBouncer's default pool as well as here.
+        await SeedStrategyWithPillarsAsync("cal-pool");
+        var smallPool = new Npgsql.NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString) { MaxPoolSize = 2 }.ConnectionString;
+        await using var node = new ApiFactory("node-small-pool", new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = smallPool });
+        using var client = node.CreateClient();
+        const string Request = """{"user_id": "cal-pool", "calendar_type": "weekly", "start_date": "2026-03-02"}""";
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            using var response = await PostWithKeyAsync(client, $"pool-{i % 4}", Request);
+            return response.StatusCode;
+        }));
+
+        Assert.That(statuses, Is.All.EqualTo(HttpStatusCode.Created).Or.EqualTo(HttpStatusCode.OK), string.Join(", ", statuses));
+        Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'cal-pool'"), Is.EqualTo(4));
+    }
+
+    [Test]
     public async Task TwoGenerationsOfOneRequestAreIdenticalApartFromIdsAndTimestamps()
     {
         await SeedStrategyWithPillarsAsync("cal-8");

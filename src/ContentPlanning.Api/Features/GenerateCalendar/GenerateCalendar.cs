@@ -141,11 +141,14 @@ public static partial class GenerateCalendar
             var options = json.Value.SerializerOptions;
             var requestJson = JsonSerializer.Serialize(request, options);
             var hash = IdempotencyKey.Hash(requestJson);
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             // A repeated key answers its stored calendar without generating again (re-checked under the key's lock when storing).
-            if (request.IdempotencyKey is { } key && await FindKeyedAsync(connection, request.UserId!, key, hash, cancellationToken) is { } earlier)
+            if (request.IdempotencyKey is { } key)
             {
-                return earlier;
+                await using var lookup = await dataSource.OpenConnectionAsync(cancellationToken);
+                if (await FindKeyedAsync(lookup, request.UserId!, key, hash, cancellationToken) is { } earlier)
+                {
+                    return earlier;
+                }
             }
 
             using var span = ServiceTelemetry.ActivitySource.StartActivity("calendar.generate");
@@ -173,7 +176,14 @@ public static partial class GenerateCalendar
                 [],
                 plan.Pieces.Where(p => p.RecommendationId is not null).Select(p => p.RecommendationId!.Value).ToList(),
                 plan.Steps, plan.Quality, plan.Pieces.Count, time.GetUtcNow());
-            var outcome = await StoreAsync(connection, request, requestJson, hash, draft, plan, observer, options, cancellationToken);
+            // Opened only now: a connection held across the comprehensive read above (which takes its own from the same pool)
+            // lets concurrent generations exhaust the pool waiting on each other.
+            Outcome outcome;
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            {
+                outcome = await StoreAsync(connection, request, requestJson, hash, draft, plan, observer, options, cancellationToken);
+            }
+
             if (outcome is Outcome.Created)
             {
                 // Answers built from calendars (the strategy summary) are evicted; the comprehensive data stays cached.
