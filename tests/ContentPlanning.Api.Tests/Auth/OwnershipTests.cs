@@ -1,5 +1,5 @@
 using System.Net;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using MediatR;
 using static ContentPlanning.Api.Tests.Infrastructure.SourceData;
 

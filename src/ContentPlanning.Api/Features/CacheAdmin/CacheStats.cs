@@ -1,5 +1,5 @@
-using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Hosting;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Caching;
 using Dapper;
 using MediatR;

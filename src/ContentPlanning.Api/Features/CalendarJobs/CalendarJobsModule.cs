@@ -1,7 +1,7 @@
 using ContentPlanning.Api.Infrastructure.Background;
 using ContentPlanning.Api.Infrastructure.Database;
-using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Hosting;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using Hangfire;
 using Hangfire.Common;

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using System.Transactions;
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;

@@ -1,6 +1,6 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
@@ -20,7 +20,13 @@ public static class DeleteGapAnalysis
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
+            if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken)) is not { } owner)
+            {
+                return false;
+            }
+
+            await cache.InvalidateAsync(owner, cancellationToken);
+            return true;
         }
     }
 

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Carter;
 using ContentPlanning.Api.Features.CalendarJobs;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using FluentValidation;

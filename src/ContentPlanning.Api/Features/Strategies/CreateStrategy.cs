@@ -1,6 +1,6 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
@@ -52,7 +52,7 @@ public static class CreateStrategy
                 {
                     command.UserId = user.UserIdOr(command.UserId);
                     var strategy = await mediator.Send(command, ct);
-                    return TypedResults.Created($"{Infrastructure.Features.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
+                    return TypedResults.Created($"{Infrastructure.RequestPipeline.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
                 })
                 .WithTags("Strategies")
                 .WithSummary("Create a content strategy")

@@ -1,6 +1,6 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,7 +19,13 @@ public static class DeleteUserProfile
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken)) is not { } owner)
+            {
+                return false;
+            }
+
+            await cache.InvalidateAsync(owner, cancellationToken);
+            return true;
         }
     }
 

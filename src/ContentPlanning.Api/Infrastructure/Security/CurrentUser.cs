@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 namespace ContentPlanning.Api.Infrastructure.Security;
 

@@ -4,7 +4,7 @@ using ContentPlanning.Api.Features.Shared;
 using FluentValidation;
 using MediatR;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 public static class FeatureRegistration
 {
@@ -46,7 +46,6 @@ public static class FeatureRegistration
             .WithEmptyResponseNegotiators());
 
         // Shared by the slices (Features/Shared).
-        DapperTypeHandlers.Register();
         services.AddSingleton<UserDataCache>();
         services.AddSingleton(TimeProvider.System);
 

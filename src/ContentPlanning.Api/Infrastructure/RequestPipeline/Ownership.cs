@@ -3,7 +3,7 @@ using Dapper;
 using MediatR;
 using Npgsql;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 // Every MediatR request declares whose data it touches with one of the markers below; OwnershipBehavior enforces them
 // before validation and the handler run, and a test fails for a request type that declares none.
