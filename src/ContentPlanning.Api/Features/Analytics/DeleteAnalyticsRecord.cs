@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -30,13 +29,9 @@ public static class DeleteAnalyticsRecord
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapDelete("/analytics/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.AnalyticsRecordNotFound(id))
-                .WithTags("Analytics")
-                .WithSummary("Delete a content analytics record")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete("/analytics/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.AnalyticsRecordNotFound(id))
+            .WithSummary("Delete a content analytics record")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -24,13 +23,9 @@ public static class GetAnalyticsRecord
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/analytics/{id:long}", async Task<Results<Ok<AnalyticsRecord>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } record ? TypedResults.Ok(record) : Problems.AnalyticsRecordNotFound(id))
-                .WithTags("Analytics")
-                .WithSummary("Read one content analytics record")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/analytics/{id:long}", async Task<Results<Ok<AnalyticsRecord>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } record ? TypedResults.Ok(record) : Problems.AnalyticsRecordNotFound(id))
+            .WithSummary("Read one content analytics record")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

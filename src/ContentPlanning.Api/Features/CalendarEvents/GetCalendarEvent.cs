@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -28,13 +27,9 @@ public static class GetCalendarEvent
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendar-events/{id:long}", async Task<Results<Ok<CalendarEvent>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } found ? TypedResults.Ok(found) : Problems.NotFound($"Calendar event {id} does not exist."))
-                .WithTags("Calendar events")
-                .WithSummary("Read one calendar event")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/calendar-events/{id:long}", async Task<Results<Ok<CalendarEvent>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } found ? TypedResults.Ok(found) : Problems.NotFound($"Calendar event {id} does not exist."))
+            .WithSummary("Read one calendar event")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

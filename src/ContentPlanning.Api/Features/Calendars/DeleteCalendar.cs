@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -32,13 +31,9 @@ public static class DeleteCalendar
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapDelete("/calendars/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.NotFound($"Calendar {id} does not exist."))
-                .WithTags("Calendars")
-                .WithSummary("Delete a generated calendar and its events")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete("/calendars/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.NotFound($"Calendar {id} does not exist."))
+            .WithSummary("Delete a generated calendar and its events")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

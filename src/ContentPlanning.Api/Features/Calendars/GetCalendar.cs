@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Carter;
 using ContentPlanning.Api.Features.CalendarEvents;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
@@ -133,18 +132,14 @@ public static class GetCalendar
         await writer.FlushAsync(cancellationToken);
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendars/{id:long}", async Task<Results<PushStreamHttpResult, ProblemHttpResult>> (
-                        long id, IMediator mediator, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } calendar
-                        ? TypedResults.Stream(body => WriteAsync(calendar, body, json.Value.SerializerOptions.Encoder, ct), "application/json; charset=utf-8")
-                        : Problems.NotFound($"Calendar {id} does not exist."))
-                .WithTags("Calendars")
-                .WithSummary("Read one generated calendar")
-                // The stored plan with the events as they are now; its shape is the generated calendar's.
-                .Produces<GenerateCalendar.GenerateCalendar.Calendar>(StatusCodes.Status200OK)
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/calendars/{id:long}", async Task<Results<PushStreamHttpResult, ProblemHttpResult>> (
+                    long id, IMediator mediator, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } calendar
+                    ? TypedResults.Stream(body => WriteAsync(calendar, body, json.Value.SerializerOptions.Encoder, ct), "application/json; charset=utf-8")
+                    : Problems.NotFound($"Calendar {id} does not exist."))
+            .WithSummary("Read one generated calendar")
+            // The stored plan with the events as they are now; its shape is the generated calendar's.
+            .Produces<GenerateCalendar.GenerateCalendar.Calendar>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -24,13 +23,9 @@ public static class GetGapAnalysis
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/gap-analysis/{id:long}", async Task<Results<Ok<GapAnalysis>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } analysis ? TypedResults.Ok(analysis) : Problems.GapAnalysisNotFound(id))
-                .WithTags("Gap analyses")
-                .WithSummary("Read one content gap analysis")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/gap-analysis/{id:long}", async Task<Results<Ok<GapAnalysis>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } analysis ? TypedResults.Ok(analysis) : Problems.GapAnalysisNotFound(id))
+            .WithSummary("Read one content gap analysis")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

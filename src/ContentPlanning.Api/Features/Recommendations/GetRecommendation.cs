@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -24,13 +23,9 @@ public static class GetRecommendation
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/recommendations/{id:long}", async Task<Results<Ok<Recommendation>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } recommendation ? TypedResults.Ok(recommendation) : Problems.RecommendationNotFound(id))
-                .WithTags("Recommendations")
-                .WithSummary("Read one content recommendation")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/recommendations/{id:long}", async Task<Results<Ok<Recommendation>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } recommendation ? TypedResults.Ok(recommendation) : Problems.RecommendationNotFound(id))
+            .WithSummary("Read one content recommendation")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

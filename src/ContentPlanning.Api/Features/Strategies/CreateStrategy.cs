@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -45,17 +44,13 @@ public static class CreateStrategy
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/strategies", async Task<Created<Strategy>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
-                {
-                    command.UserId = user.UserIdOr(command.UserId);
-                    var strategy = await mediator.Send(command, ct);
-                    return TypedResults.Created($"{Infrastructure.RequestPipeline.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
-                })
-                .WithTags("Strategies")
-                .WithSummary("Create a content strategy")
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/strategies", async Task<Created<Strategy>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+            {
+                command.UserId = user.UserIdOr(command.UserId);
+                var strategy = await mediator.Send(command, ct);
+                return TypedResults.Created($"{Infrastructure.RequestPipeline.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
+            })
+            .WithSummary("Create a content strategy")
+            .ProducesValidationProblem();
 }

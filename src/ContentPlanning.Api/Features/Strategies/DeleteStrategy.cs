@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -31,13 +30,9 @@ public static class DeleteStrategy
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapDelete("/strategies/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.StrategyNotFound(id))
-                .WithTags("Strategies")
-                .WithSummary("Delete a content strategy")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete("/strategies/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.StrategyNotFound(id))
+            .WithSummary("Delete a content strategy")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
@@ -24,13 +23,9 @@ public static class GetStrategy
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } strategy ? TypedResults.Ok(strategy) : Problems.StrategyNotFound(id))
-                .WithTags("Strategies")
-                .WithSummary("Read one content strategy")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } strategy ? TypedResults.Ok(strategy) : Problems.StrategyNotFound(id))
+            .WithSummary("Read one content strategy")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,4 +1,3 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
@@ -29,13 +28,9 @@ public static class DeleteUserProfile
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapDelete("/users/{user_id}/profile", async Task<Results<NoContent, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>
-                    UserIdRules.IsValid(user_id) && await mediator.Send(new Command(user_id), ct) ? TypedResults.NoContent() : Problems.ProfileNotFound(user_id))
-                .WithTags("User profiles")
-                .WithSummary("Delete a user's onboarding profile")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete("/users/{user_id}/profile", async Task<Results<NoContent, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>
+                UserIdRules.IsValid(user_id) && await mediator.Send(new Command(user_id), ct) ? TypedResults.NoContent() : Problems.ProfileNotFound(user_id))
+            .WithSummary("Delete a user's onboarding profile")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -54,14 +54,24 @@ public static class FeatureRegistration
         return services;
     }
 
-    /// <summary>Maps every Carter module under <see cref="RoutePrefix"/>.</summary>
+    /// <summary>
+    /// Maps every Carter module under <see cref="RoutePrefix"/>, each into a group of its own: one module per area (its
+    /// routes tagged once, e.g. StrategiesArea.Routes) or a one-use-case slice's own Endpoint. The OpenAPI document lists
+    /// paths in that order, which is the assembly's type order: top-level modules first (CacheAdminModule), then nested
+    /// ones folder by folder; an area's module is nested in its area class so the committed document keeps its order.
+    /// </summary>
     public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder app)
     {
         // Any route may meet a database outage (503) or the unexpected (500); both are problem details.
         var api = app.MapGroup(RoutePrefix);
         api.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.ProducesProblem(StatusCodes.Status500InternalServerError);
-        api.MapCarter();
+        // Not MapCarter: it maps plain modules onto one builder, whose routes then share one data source, listed where
+        // the first of them is, instead of following the module order.
+        foreach (var module in app.ServiceProvider.GetServices<ICarterModule>())
+        {
+            module.AddRoutes(api.MapGroup(string.Empty));
+        }
 
         return app;
     }
