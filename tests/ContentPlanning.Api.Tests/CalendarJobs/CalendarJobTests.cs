@@ -49,7 +49,7 @@ public sealed class CalendarJobTests : DatabaseTest
                    coalesce((SELECT string_agg(q.queue || ' fetched ' || coalesce(q.fetchedat::text, '-'), ', ') FROM hangfire.jobqueue q WHERE q.jobid = j.id), 'none') ||
                    E'\n  states: ' || coalesce((SELECT string_agg(s.name || ' ' || s.createdat || ' ' || coalesce(s.reason, '') || ' ' || coalesce(s.data::text, ''), E'\n          ' ORDER BY s.id)
                                              FROM hangfire.state s WHERE s.jobid = j.id), '')
-            FROM hangfire.job j WHERE j.arguments LIKE '%' || @Id || '%'
+            FROM hangfire.job j WHERE j.arguments::text LIKE '%' || @Id || '%'
             UNION ALL
             SELECT 'server ' || id || ' heartbeat ' || lastheartbeat || ' ' || data FROM hangfire.server
             """;
@@ -82,6 +82,26 @@ public sealed class CalendarJobTests : DatabaseTest
 
             await Task.Delay(100);
         }
+    }
+
+    [Test]
+    public async Task EachNodesHangfireConnectionsCarryItsNameAndComeFromItsOwnPool()
+    {
+        // Hangfire opens connections by string and Npgsql pools by string: with one name for every node, nodes sharing a
+        // process (these tests) shared one small pool, and a node whose Hangfire threads held it left the next node's jobs
+        // queued. Each node's pool is its own, and pg_stat_activity says whose a connection is.
+        await SeedStrategyAsync("job-pools");
+        await using var a = new ApiFactory("job-pool-a", Workers());
+        await using var b = new ApiFactory("job-pool-b", Workers());
+        using var client = b.CreateClient();
+        _ = a.Server;
+        var sessionId = (await StartAsync(client, "job-pools")).GetProperty("session_id").GetString()!;
+        await WaitForAsync(client, sessionId, j => j.GetProperty("status").GetString() == "completed");
+
+        var names = await Testing.ScalarAsync<string[]>(
+            "SELECT coalesce(array_agg(DISTINCT application_name), '{}') FROM pg_stat_activity WHERE application_name LIKE 'cp-hangfire%'");
+        Assert.That(names, Does.Contain("cp-hangfire:job-pool-a").And.Contain("cp-hangfire:job-pool-b"), string.Join(", ", names));
+        Assert.That(names, Does.Not.Contain("cp-hangfire"));
     }
 
     [Test]

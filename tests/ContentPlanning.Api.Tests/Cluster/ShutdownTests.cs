@@ -49,7 +49,6 @@ public sealed class ShutdownTests : DatabaseTest
     }
 
     [Test]
-    [Ignore("Open defect (issues 20/23/24, see the 2026-12-02 note): since the jobs (retry budgets) and database (Hangfire pool and polling) branches were merged, a job handed back on SIGTERM stays running at attempt 1 and no other worker takes it over within 90 s.")]
     public async Task OnSigtermAWorkerHandsItsRunningJobBackAndAnotherWorkerFinishesIt()
     {
         var settings = new Dictionary<string, string>

@@ -26,7 +26,6 @@ public sealed partial class PrometheusRoundTripTests
     ];
 
     [Test]
-    [Ignore("Open defect (issues 24/25, see the 2026-12-02 note): in the merged tree this in-process Kestrel node's Hangfire server never registers (absent from hangfire.server), so its job stays queued; the test passed on the contract branch before the database branch moved Hangfire onto its own pool.")]
     public async Task PrometheusReadsTheCountersTheSecondsHistogramsAndTheDashboardQueries()
     {
         await Testing.ResetStateAsync();

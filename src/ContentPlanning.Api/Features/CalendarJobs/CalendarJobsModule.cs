@@ -36,6 +36,9 @@ internal sealed class CalendarJobsModule : IServiceModule
             InvisibilityTimeout = jobs.LeaseDuration,
             QueuePollInterval = jobs.QueuePollInterval,
             EnableLongPolling = true,
+            // A lock row left by a node that died holding it (Hangfire's schedulers take them for milliseconds) blocks
+            // every node's due retries until it expires: one minute, not the library's ten.
+            DistributedLockTimeout = TimeSpan.FromMinutes(1),
         };
         services.AddSingleton(storageOptions);
         services.AddSingleton<HangfireQueue>();
@@ -55,7 +58,7 @@ internal sealed class CalendarJobsModule : IServiceModule
             .UseRecommendedSerializerSettings()
             // On the direct string: Hangfire's long polling LISTENs, which a transaction pooler cannot carry.
             .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(sp.GetRequiredService<DatabaseConnections>().HangfireConnectionString(
-                HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
+                sp.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId, HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
             .WithJobExpirationTimeout(jobs.Retention));
         if (jobs.WorkersPerNode > 0)
         {
@@ -75,11 +78,23 @@ internal sealed class CalendarJobsModule : IServiceModule
         services.AddJobsDashboard();
     }
 
-    /// <summary>Database__HangfireMaxPoolSize, or 2 per worker (its fetch and its LISTEN) plus 3 for the schedulers and heartbeat.</summary>
+    /// <summary>
+    /// Database__HangfireMaxPoolSize, or 2 per worker (its fetch and its LISTEN) plus <see cref="HangfireOwnConnections"/>.
+    /// A ceiling, not a reservation: an idle node opens a few. Smaller, and Hangfire's processes that wait for a lock while
+    /// holding a connection (the expiration manager, the schedulers) starve the workers' fetches and the server's own
+    /// registration: jobs stay queued.
+    /// </summary>
     internal static int HangfirePoolSize(IConfiguration configuration, int workers) =>
         configuration.GetSection(DatabaseOptions.Section).GetValue<int>(nameof(DatabaseOptions.HangfireMaxPoolSize)) is > 0 and var configured
             ? configured
-            : (2 * workers) + 3;
+            : (2 * workers) + HangfireOwnConnections;
+
+    /// <summary>
+    /// Hangfire's own processes that may each hold a connection at once: the server heartbeat, the server watchdog, the
+    /// cancellation watcher, the delayed-job and recurring-job schedulers, the storage's expiration manager, counters
+    /// aggregator and lease heartbeat; plus two for this node's enqueues and dashboard reads.
+    /// </summary>
+    internal const int HangfireOwnConnections = 10;
 }
 
 /// <summary>

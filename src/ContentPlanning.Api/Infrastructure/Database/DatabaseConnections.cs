@@ -31,10 +31,14 @@ public sealed class DatabaseConnections(string requestConnectionString, string d
     /// <summary>A small pool on the direct string for session work (the migrator's advisory lock, start-up settings).</summary>
     public NpgsqlDataSource Direct => _direct.Value;
 
-    /// <summary>Hangfire's pool on the direct string: its long polling LISTENs, which a transaction pooler cannot carry.</summary>
-    public string HangfireConnectionString(int maxPoolSize) => new NpgsqlConnectionStringBuilder(directConnectionString)
+    /// <summary>
+    /// Hangfire's pool on the direct string (its long polling LISTENs, which a transaction pooler cannot carry), named after
+    /// the node: Hangfire opens connections by string, and Npgsql pools by string, so one name per node keeps nodes that
+    /// share a process (tests) from sharing, and exhausting, one pool.
+    /// </summary>
+    public string HangfireConnectionString(string nodeId, int maxPoolSize) => new NpgsqlConnectionStringBuilder(directConnectionString)
     {
-        ApplicationName = HangfirePoolName,
+        ApplicationName = Named(HangfirePoolName + ":" + nodeId),
         MaxPoolSize = maxPoolSize,
         MaxAutoPrepare = 0,
         // Hangfire keeps no session state on its pooled connections (its locks are rows, its LISTEN connection is its
@@ -48,11 +52,14 @@ public sealed class DatabaseConnections(string requestConnectionString, string d
     public string ListenerConnectionString(string nodeId) => new NpgsqlConnectionStringBuilder(directConnectionString)
     {
         Pooling = false,
-        ApplicationName = (ListenerNamePrefix + nodeId) is var name && name.Length > 63 ? name[..63] : name,
+        ApplicationName = Named(ListenerNamePrefix + nodeId),
         // A half-open socket must surface as an error, not as silence that looks like "no writes".
         KeepAlive = 10,
         MaxAutoPrepare = 0,
     }.ConnectionString;
+
+    /// <summary>PostgreSQL keeps 63 bytes of an application_name.</summary>
+    private static string Named(string name) => name.Length > 63 ? name[..63] : name;
 
     public void Dispose()
     {

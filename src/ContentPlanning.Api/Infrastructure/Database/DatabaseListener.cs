@@ -61,6 +61,9 @@ public sealed partial class DatabaseListener(
     /// <summary>Connections lost or given up as deaf so far.</summary>
     public long Drops => Interlocked.Read(ref _drops);
 
+    /// <summary>Why the last connection was lost or given up as deaf (null until it first happens).</summary>
+    public string? LastDrop { get; private set; }
+
     /// <summary>Echo round trips completed; each proved the connection still hears what the request path notifies.</summary>
     public long ChecksPassed { get; private set; }
 
@@ -77,11 +80,21 @@ public sealed partial class DatabaseListener(
             try
             {
                 await using var connection = new NpgsqlConnection(connectionString);
-                await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
-                await using (var listen = new NpgsqlCommand(string.Concat(channels.Select(c => $"LISTEN \"{c}\";")), connection))
+                // Bounded like the echo: a pooler with no server connection to spare queues the LISTEN for minutes.
+                using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
                 {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                    connecting.CancelAfter(SendBound(interval));
+                    try
+                    {
+                        await connection.OpenAsync(connecting.Token);
+                        await using var listen = new NpgsqlCommand(string.Concat(channels.Select(c => $"LISTEN \"{c}\";")), connection);
+                        await listen.ExecuteNonQueryAsync(connecting.Token);
+                    }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        throw new DeafException($"could not connect and LISTEN within {SendBound(interval)}");
+                    }
                 }
 
                 BackendProcessId = connection.ProcessID;
@@ -104,7 +117,7 @@ public sealed partial class DatabaseListener(
                     var next = DateTime.UtcNow + interval;
                     for (var left = interval; left > TimeSpan.Zero; left = next - DateTime.UtcNow)
                     {
-                        await connection.WaitAsync(left, stoppingToken);
+                        await WaitAsync(connection, left, stoppingToken);
                     }
 
                     await EchoAsync(connection, interval, stoppingToken);
@@ -126,6 +139,7 @@ public sealed partial class DatabaseListener(
                     handler.OnListeningLost();
                 }
 
+                LastDrop = $"{ex.GetType().Name}: {ex.Message}";
                 LogDropped(logger, ex.GetType().Name, ex.Message);
                 await Task.Delay(reconnectDelay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
@@ -143,7 +157,7 @@ public sealed partial class DatabaseListener(
         // A request path that cannot carry the echo in time cannot vouch for the listener either.
         using (var sending = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
         {
-            sending.CancelAfter(interval < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : interval);
+            sending.CancelAfter(SendBound(interval));
             try
             {
                 await using var pooled = await requestPool.OpenConnectionAsync(sending.Token);
@@ -166,11 +180,20 @@ public sealed partial class DatabaseListener(
                 throw new DeafException($"no echo within {interval}: the connection does not receive notifications");
             }
 
-            await connection.WaitAsync(left, stoppingToken);
+            await WaitAsync(connection, left, stoppingToken);
         }
 
         ChecksPassed++;
     }
+
+    /// <summary>
+    /// Delivers notifications for at most <paramref name="timeout"/>. Npgsql takes whole milliseconds and reads 0 as "no
+    /// time-out": a remainder under a millisecond must not become a wait for ever.
+    /// </summary>
+    private static Task<bool> WaitAsync(NpgsqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
+        connection.WaitAsync((int)Math.Max(1, Math.Ceiling(timeout.TotalMilliseconds)), cancellationToken);
+
+    private static TimeSpan SendBound(TimeSpan interval) => interval < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : interval;
 
     private void Dispatch(string channel, string payload)
     {
@@ -219,6 +242,11 @@ public sealed partial class DatabaseListener(
                 ["drops"] = listener.Drops,
                 ["check_interval"] = options.Value.ListenerCheckInterval.ToString(),
             };
+            if (listener.LastDrop is { } lastDrop)
+            {
+                data["last_drop"] = lastDrop;
+            }
+
             return Task.FromResult(listener.State == ListenerState.Listening
                 ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("listening (its last echo came back)", data)
                 : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded(

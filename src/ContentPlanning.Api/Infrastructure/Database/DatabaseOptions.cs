@@ -41,8 +41,8 @@ public sealed class DatabaseOptions
 
     /// <summary>
     /// Most connections of this node's Hangfire pool on the direct string (Database__HangfireMaxPoolSize); 0 sizes it from
-    /// CalendarJobs__WorkersPerNode: 2 per worker (its fetch and its LISTEN for new jobs) plus 3 for Hangfire's own
-    /// schedulers and heartbeat.
+    /// CalendarJobs__WorkersPerNode: 2 per worker (its fetch and its LISTEN for new jobs) plus 10 for Hangfire's own
+    /// processes (schedulers, heartbeats, watchdog, expiration) and this node's enqueues and dashboard reads.
     /// </summary>
     [Range(0, 1000)]
     public int HangfireMaxPoolSize { get; set; }
