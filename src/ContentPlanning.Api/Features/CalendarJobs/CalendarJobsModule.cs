@@ -58,7 +58,7 @@ internal sealed class CalendarJobsModule : IServiceModule
             .UseRecommendedSerializerSettings()
             // On the direct string: Hangfire's long polling LISTENs, which a transaction pooler cannot carry.
             .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(sp.GetRequiredService<DatabaseConnections>().HangfireConnectionString(
-                sp.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId, HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
+                sp.GetRequiredService<NodeIdentity>().Id, HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
             .WithJobExpirationTimeout(jobs.Retention));
         if (jobs.WorkersPerNode > 0)
         {

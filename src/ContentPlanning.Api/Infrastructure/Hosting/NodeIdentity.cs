@@ -5,7 +5,7 @@ namespace ContentPlanning.Api.Infrastructure.Hosting;
 
 /// <summary>
 /// This node's name, set by <c>Cache__NodeId</c> (default: the machine name and a random suffix, drawn once per
-/// process): Hangfire's server name, job claims, the LISTEN connection's application_name, coherence claims in Redis,
+/// process): Hangfire's server name and pool name, job claims, the LISTEN connection's application_name, coherence claims in Redis,
 /// the progress stream's comment and the cache statistics all show the same one.
 /// </summary>
 public sealed class NodeIdentity(string id)
