@@ -1,22 +1,14 @@
-using Carter;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 namespace ContentPlanning.Api.Features.Analytics;
 
-/// <summary>The analytics area: its routes in one group, tagged once.</summary>
+/// <summary>The analytics area: one Carter module, one route group, the tag set once.</summary>
 internal static class AnalyticsArea
 {
-    public const string Tag = "Analytics";
-
-    /// <summary>Nested, like a one-use-case slice's endpoint: see FeatureRegistration on the order modules are mapped in.</summary>
-    internal sealed class Routes : ICarterModule
+    internal sealed class Routes : AreaRoutes
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            var group = app.MapGroup(string.Empty).WithTags(Tag);
-            CreateAnalyticsRecord.Map(group);
-            DeleteAnalyticsRecord.Map(group);
-            GetAnalyticsRecord.Map(group);
-            ListAnalyticsRecords.Map(group);
-        }
+        protected override string Tag => "Analytics";
+
+        protected override Action<IEndpointRouteBuilder>[] UseCases => [CreateAnalyticsRecord.Map, DeleteAnalyticsRecord.Map, GetAnalyticsRecord.Map, ListAnalyticsRecords.Map];
     }
 }

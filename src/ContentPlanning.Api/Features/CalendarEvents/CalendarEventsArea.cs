@@ -1,23 +1,14 @@
-using Carter;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 namespace ContentPlanning.Api.Features.CalendarEvents;
 
-/// <summary>The calendar events area: its routes in one group, tagged once.</summary>
+/// <summary>The calendar events area: one Carter module, one route group, the tag set once.</summary>
 internal static class CalendarEventsArea
 {
-    public const string Tag = "Calendar events";
-
-    /// <summary>Nested, like a one-use-case slice's endpoint: see FeatureRegistration on the order modules are mapped in.</summary>
-    internal sealed class Routes : ICarterModule
+    internal sealed class Routes : AreaRoutes
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            var group = app.MapGroup(string.Empty).WithTags(Tag);
-            CreateCalendarEvent.Map(group);
-            DeleteCalendarEvent.Map(group);
-            GetCalendarEvent.Map(group);
-            ListCalendarEvents.Map(group);
-            UpdateCalendarEvent.Map(group);
-        }
+        protected override string Tag => "Calendar events";
+
+        protected override Action<IEndpointRouteBuilder>[] UseCases => [CreateCalendarEvent.Map, DeleteCalendarEvent.Map, GetCalendarEvent.Map, ListCalendarEvents.Map, UpdateCalendarEvent.Map];
     }
 }

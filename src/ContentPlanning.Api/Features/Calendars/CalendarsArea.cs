@@ -1,22 +1,14 @@
-using Carter;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 namespace ContentPlanning.Api.Features.Calendars;
 
-/// <summary>The generated calendars area: its routes in one group, tagged once.</summary>
+/// <summary>The generated calendars area: one Carter module, one route group, the tag set once.</summary>
 internal static class CalendarsArea
 {
-    public const string Tag = "Calendars";
-
-    /// <summary>Nested, like a one-use-case slice's endpoint: see FeatureRegistration on the order modules are mapped in.</summary>
-    internal sealed class Routes : ICarterModule
+    internal sealed class Routes : AreaRoutes
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            var group = app.MapGroup(string.Empty).WithTags(Tag);
-            DeleteCalendar.Map(group);
-            ExportCalendar.Map(group);
-            GetCalendar.Map(group);
-            ListCalendars.Map(group);
-        }
+        protected override string Tag => "Calendars";
+
+        protected override Action<IEndpointRouteBuilder>[] UseCases => [DeleteCalendar.Map, ExportCalendar.Map, GetCalendar.Map, ListCalendars.Map];
     }
 }

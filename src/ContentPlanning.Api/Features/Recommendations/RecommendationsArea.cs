@@ -1,23 +1,14 @@
-using Carter;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 namespace ContentPlanning.Api.Features.Recommendations;
 
-/// <summary>The recommendations area: its routes in one group, tagged once.</summary>
+/// <summary>The recommendations area: one Carter module, one route group, the tag set once.</summary>
 internal static class RecommendationsArea
 {
-    public const string Tag = "Recommendations";
-
-    /// <summary>Nested, like a one-use-case slice's endpoint: see FeatureRegistration on the order modules are mapped in.</summary>
-    internal sealed class Routes : ICarterModule
+    internal sealed class Routes : AreaRoutes
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            var group = app.MapGroup(string.Empty).WithTags(Tag);
-            CreateRecommendation.Map(group);
-            DeleteRecommendation.Map(group);
-            GetRecommendation.Map(group);
-            ListRecommendations.Map(group);
-            UpdateRecommendation.Map(group);
-        }
+        protected override string Tag => "Recommendations";
+
+        protected override Action<IEndpointRouteBuilder>[] UseCases => [CreateRecommendation.Map, DeleteRecommendation.Map, GetRecommendation.Map, ListRecommendations.Map, UpdateRecommendation.Map];
     }
 }

@@ -1,23 +1,14 @@
-using Carter;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 namespace ContentPlanning.Api.Features.Strategies;
 
-/// <summary>The strategies area: its routes in one group, tagged once.</summary>
+/// <summary>The strategies area: one Carter module, one route group, the tag set once.</summary>
 internal static class StrategiesArea
 {
-    public const string Tag = "Strategies";
-
-    /// <summary>Nested, like a one-use-case slice's endpoint: see FeatureRegistration on the order modules are mapped in.</summary>
-    internal sealed class Routes : ICarterModule
+    internal sealed class Routes : AreaRoutes
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            var group = app.MapGroup(string.Empty).WithTags(Tag);
-            CreateStrategy.Map(group);
-            DeleteStrategy.Map(group);
-            GetStrategy.Map(group);
-            ListStrategies.Map(group);
-            UpdateStrategy.Map(group);
-        }
+        protected override string Tag => "Strategies";
+
+        protected override Action<IEndpointRouteBuilder>[] UseCases => [CreateStrategy.Map, DeleteStrategy.Map, GetStrategy.Map, ListStrategies.Map, UpdateStrategy.Map];
     }
 }

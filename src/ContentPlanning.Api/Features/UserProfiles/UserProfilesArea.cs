@@ -1,21 +1,14 @@
-using Carter;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 namespace ContentPlanning.Api.Features.UserProfiles;
 
-/// <summary>The user profiles area: its routes in one group, tagged once.</summary>
+/// <summary>The user profiles area: one Carter module, one route group, the tag set once.</summary>
 internal static class UserProfilesArea
 {
-    public const string Tag = "User profiles";
-
-    /// <summary>Nested, like a one-use-case slice's endpoint: see FeatureRegistration on the order modules are mapped in.</summary>
-    internal sealed class Routes : ICarterModule
+    internal sealed class Routes : AreaRoutes
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            var group = app.MapGroup(string.Empty).WithTags(Tag);
-            DeleteUserProfile.Map(group);
-            GetUserProfile.Map(group);
-            PutUserProfile.Map(group);
-        }
+        protected override string Tag => "User profiles";
+
+        protected override Action<IEndpointRouteBuilder>[] UseCases => [DeleteUserProfile.Map, GetUserProfile.Map, PutUserProfile.Map];
     }
 }
