@@ -1,41 +1,54 @@
 #!/usr/bin/env bash
-# Issue 21 item 2: the API's resident memory while it exports a calendar of 10 000 events (streamed) and answers
-# GET /calendars/{id} for it. Starts its own PostgreSQL and Redis (ports from PG_PORT/REDIS_PORT, data in
-# .local/rss), runs the Release build of the API (build it first), seeds one calendar through SQL, then runs
-# CONCURRENT exports of each format at once and samples VmRSS of the API process every 20 ms.
+# Issue 21 item 2: the API's resident memory while it exports a calendar (streamed) and answers GET /calendars/{id},
+# for calendars of different sizes with the same description length, so the growth can be compared.
+# Starts its own PostgreSQL and Redis (data in .local/rss); for each GC mode and each calendar size a fresh API
+# process (Release; built unless NO_BUILD=1): one calendar seeded through SQL, each route warmed once, then
+#   exports: CONCURRENT exports of each format at once (2 x CONCURRENT streams), VmRSS sampled every 20 ms;
+#   GET:     one GET /calendars/{id} alone (one JSON answer: it holds the whole calendar by design).
 #   scripts/measure-export-rss.sh [DESCRIPTION_CHARS]   (default 1500: 10 000 events x 1 500 chars = 15 MB of text,
 #                                                         within the default 16 MiB user bound)
+# EVENTS ("1000 10000"), GC_MODES ("server workstation": the Web SDK's default is server GC), CONCURRENT (3),
+# ports PG_PORT (55540), REDIS_PORT (56540), API_PORT (5190).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . scripts/servers.sh
 
 PG_PORT=${PG_PORT:-55540} REDIS_PORT=${REDIS_PORT:-56540} API_PORT=${API_PORT:-5190}
-CHARS=${1:-1500} CONCURRENT=${CONCURRENT:-3}
+CHARS=${1:-1500} CONCURRENT=${CONCURRENT:-3} EVENTS=${EVENTS:-"1000 10000"} GC_MODES=${GC_MODES:-"server workstation"}
 DATA=$ROOT/.local/rss
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+ensure_packages
+if [ "${NO_BUILD:-}" != 1 ]; then
+  dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
+fi
 API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
-[ -f "$API_DLL" ] || { echo "Build first: dotnet build src/ContentPlanning.Api -c Release"; exit 1; }
 
-api_pid=
+api_pid= sampler=
+stop_api() {
+  for pid in $sampler $api_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  api_pid= sampler=
+}
 cleanup() {
-  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
+  stop_api
   stop_redis "$REDIS_PORT"
   stop_postgres "$DATA/pg"
 }
 trap cleanup EXIT
-start_postgres "$DATA/pg" "$PG_PORT"
+stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA"
+PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
 ensure_database "$PG_PORT" content_planning_rss
 start_redis "$DATA/redis" "$REDIS_PORT"
+PSQL=(env PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning_rss -qtA)
+export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_rss"
+export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT" Auth__Mode=none ASPNETCORE_ENVIRONMENT=Production
+export Logging__LogLevel__Default=Warning OTEL_TRACES_SAMPLER=always_off
+dotnet "$API_DLL" migrate >/dev/null
+B=http://127.0.0.1:$API_PORT/api/content-planning
 
-ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_rss" \
-ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT" Auth__Mode=none ASPNETCORE_URLS="http://127.0.0.1:$API_PORT" \
-Logging__LogLevel__Default=Warning dotnet "$API_DLL" >"$DATA/api.log" 2>&1 &
-api_pid=$!
-B=http://127.0.0.1:$API_PORT
-for _ in $(seq 1 150); do curl -fs "$B/health/live" >/dev/null 2>&1 && break; sleep 0.2; done
-
-# One strategy, one calendar, 10 000 events with incompressible descriptions (the bound raised for this session only).
-psql -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning_rss -q <<SQL
+# seed N: one strategy, one calendar, N events with incompressible descriptions of CHARS characters.
+seed() {
+  "${PSQL[@]}" <<SQL
 TRUNCATE content_strategies CASCADE;
 BEGIN;
 SET LOCAL content_planning.max_user_source_bytes = 10000000000;
@@ -47,34 +60,63 @@ INSERT INTO calendar_events (strategy_id, calendar_id, title, description, sched
 SELECT c.strategy_id, c.id, 'Event ' || g || ' ' || repeat('😀', 20),
        left(repeat(md5(g::text || 'a') || md5(g::text || 'b'), ($CHARS / 64) + 1), $CHARS),
        '2026-03-02'::timestamptz + g * interval '10 minutes', 'scheduled', 'blog', 'Guides'
-FROM c, generate_series(1, 10000) g;
+FROM c, generate_series(1, $1) g;
 COMMIT;
 SQL
-ID=$(psql -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning_rss -tAc "select id from generated_calendars limit 1")
+  "${PSQL[@]}" -c "select id from generated_calendars limit 1"
+}
 
-rss() { awk '/^VmRSS/ {print int($2/1024)}' "/proc/$api_pid/status"; }
-peak=0
-sample() { while kill -0 "$api_pid" 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r && echo "$peak" >"$DATA/peak"; sleep 0.02; done; }
+rss() { awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$api_pid/status"; }
+peak() { awk 'BEGIN { max = 0 } $1 > max { max = $1 } END { print max }' "$DATA/samples"; }
+sample() { : >"$DATA/samples"; (while kill -0 "$api_pid" 2>/dev/null; do rss >>"$DATA/samples"; sleep 0.02; done) 2>/dev/null & sampler=$!; }
+end_sample() { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; sampler=; }
 
-# Warm the code paths once, then measure from the settled baseline.
-curl -fs "$B/api/content-planning/calendars/$ID/export?format=csv" -o /dev/null
-curl -fs "$B/api/content-planning/calendars/$ID/export?format=ics" -o /dev/null
-curl -fs "$B/api/content-planning/calendars/$ID" -o /dev/null
-sleep 1
-base=$(rss)
-echo 0 >"$DATA/peak"
-sample & sampler=$!
-start=$(date +%s.%N)
-clients=()
-for format in csv ics; do
-  for i in $(seq 1 "$CONCURRENT"); do
-    curl -fs "$B/api/content-planning/calendars/$ID/export?format=$format" -o "$DATA/export-$i.$format" & clients+=($!)
+echo "Calendar exports and GET /calendars/{id}: $CHARS-char descriptions, $CONCURRENT concurrent exports of each format"
+echo "| GC | events | csv MB | ics MB | GET MB | RSS started / after 1st exports / after 1st GET | RSS baseline MB | peak during $((2 * CONCURRENT)) exports (growth) | peak during 1 GET (growth from the RSS before it) | VmHWM MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for gc in $GC_MODES; do
+  for events in $EVENTS; do
+    id=$(seed "$events")
+    server=1; [ "$gc" = workstation ] && server=0
+    DOTNET_gcServer=$server dotnet "$API_DLL" --urls "http://127.0.0.1:$API_PORT" >"$DATA/api.log" 2>&1 &
+    api_pid=$!
+    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$API_PORT/health/live" >/dev/null 2>&1 && break; sleep 0.2; done
+
+    sleep 2
+    started=$(rss)
+    # Warm the code paths once (the process's first export and GET), then measure from the settled baseline.
+    curl -fs "$B/calendars/$id/export?format=csv" -o "$DATA/export.csv"
+    curl -fs "$B/calendars/$id/export?format=ics" -o "$DATA/export.ics"
+    warm_exports=$(rss)
+    curl -fs "$B/calendars/$id" -o "$DATA/calendar.json"
+    warm_get=$(rss)
+    rows=$(($(wc -l <"$DATA/export.csv") - 1))
+    [ "$rows" -eq "$events" ] || { echo "the CSV export has $rows rows, expected $events" >&2; exit 1; }
+    sleep 2
+    base=$(rss)
+
+    sample
+    clients=()
+    for format in csv ics; do
+      for i in $(seq 1 "$CONCURRENT"); do
+        curl -fs "$B/calendars/$id/export?format=$format" -o /dev/null & clients+=($!)
+      done
+    done
+    wait "${clients[@]}"
+    end_sample
+    exports=$(peak)
+    sleep 2
+    before_get=$(rss)
+
+    sample
+    curl -fs "$B/calendars/$id" -o /dev/null
+    end_sample
+    get=$(peak)
+
+    mb() { du -m "$1" | cut -f1; }
+    hwm=$(awk '/^VmHWM/ { print int($2 / 1024) }' "/proc/$api_pid/status")
+    echo "| $gc | $events | $(mb "$DATA/export.csv") | $(mb "$DATA/export.ics") | $(mb "$DATA/calendar.json") | $started / $warm_exports / $warm_get | $base | $exports (+$((exports - base))) | $get (+$((get - before_get)) from $before_get) | $hwm |"
+    stop_api
   done
 done
-curl -fs "$B/api/content-planning/calendars/$ID" -o "$DATA/calendar.json" & clients+=($!)
-wait "${clients[@]}"
-end=$(date +%s.%N)
-kill "$sampler" 2>/dev/null || true
-events_csv=$(($(wc -l <"$DATA/export-1.csv") - 1))
-echo "10 000 events x $CHARS-char descriptions: csv $(du -m "$DATA/export-1.csv" | cut -f1) MB ($events_csv rows), ics $(du -m "$DATA/export-1.ics" | cut -f1) MB, GET /calendars/{id} $(du -m "$DATA/calendar.json" | cut -f1) MB"
-echo "$CONCURRENT concurrent exports of each format + 1 GET /calendars/{id} in $(echo "$end - $start" | bc) s: RSS baseline ${base} MB, peak $(cat "$DATA/peak") MB"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -19,6 +19,8 @@ ensure_packages() {
   local missing=() extra
   for extra in "$@"; do command -v "${extra%%=*}" >/dev/null 2>&1 || missing+=("${extra#*=}"); done
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # The Sentinel failover test (RedisHighAvailability/SentinelFailoverTests) starts three of them.
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   pg_bin >/dev/null 2>&1 || missing+=(postgresql)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
   # The metrics round-trip test scrapes the API with a real Prometheus (it never starts as a service here).

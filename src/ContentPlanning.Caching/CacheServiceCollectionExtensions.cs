@@ -143,6 +143,23 @@ internal sealed class CacheStartup(RedisConnection redis, IServiceProvider servi
         // (an expire, not a removal), local only. Entries this node wrote during the outage stay in L1 for auto-recovery
         // to copy to L2; the next read of any key re-validates against L2 or the database.
         redis.Reconnected += () => _ = ExpireLocalAsync(cache);
+        // Redis replicates asynchronously: after a failover the new primary may lack what the old one acknowledged last,
+        // tag markers included, so an entry whose invalidation was lost would read as valid. FusionCache's Clear keeping
+        // fail-safe values, in L2 and on every node: every entry written before it re-validates once (the database
+        // snapshot tier makes that cheap). Every node that sees the switch does it; one Clear would do.
+        redis.PrimaryChanged += (_, _) => _ = ExpireEverywhereAsync(cache);
+    }
+
+    private static async Task ExpireEverywhereAsync(IFusionCache cache)
+    {
+        try
+        {
+            await cache.ClearAsync(allowFailSafe: true).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is stopping.
+        }
     }
 
     private async Task ExpireLocalAsync(IFusionCache cache)

@@ -13,4 +13,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Redis connection restored ({ConnectionType}) to {EndPoint}; this node's L1 entries are expired")]
     public static partial void ConnectionRestored(ILogger logger, string connectionType, string endPoint);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning,
+        Message = "Redis primary changed from {Previous} to {Current}: writes the old primary acknowledged may be lost, every cached entry is expired on every node")]
+    public static partial void PrimaryChanged(ILogger logger, string previous, string current);
 }

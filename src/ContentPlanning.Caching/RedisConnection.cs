@@ -42,6 +42,14 @@ public sealed class RedisConnection : IDisposable
     /// <summary>A socket to Redis came back after a failure (raised once per socket).</summary>
     public event Action? Reconnected;
 
+    /// <summary>
+    /// The multiplexer now writes to another primary than before (a Sentinel failover, or a replica promoted by hand):
+    /// raised with the old and the new endpoint. Not raised on a Cluster, whose primaries are many.
+    /// </summary>
+    public event Action<string, string>? PrimaryChanged;
+
+    private string? _primary;
+
     /// <summary>The shared multiplexer (created on first use); throws when no Redis is configured.</summary>
     public Task<IConnectionMultiplexer> GetMultiplexerAsync() =>
         _multiplexer?.Value ?? throw new InvalidOperationException("No Redis connection string is configured.");
@@ -55,8 +63,23 @@ public sealed class RedisConnection : IDisposable
         {
             Log.ConnectionRestored(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
             Reconnected?.Invoke();
+            CheckPrimary(multiplexer);
         };
+        // A role change seen by a reconfiguration (SE.Redis follows a Sentinel switch by reconfiguring).
+        multiplexer.ConfigurationChanged += (_, _) => CheckPrimary(multiplexer);
+        CheckPrimary(multiplexer);
         return multiplexer;
+    }
+
+    private void CheckPrimary(IConnectionMultiplexer multiplexer)
+    {
+        var primaries = multiplexer.GetServers().Where(s => s is { IsConnected: true, IsReplica: false, ServerType: ServerType.Standalone }).ToList();
+        if (primaries.Count != 1) return;
+        var primary = primaries[0].EndPoint.ToString()!;
+        var previous = Interlocked.Exchange(ref _primary, primary);
+        if (previous is null || previous == primary) return;
+        Log.PrimaryChanged(_logger, previous, primary);
+        PrimaryChanged?.Invoke(previous, primary);
     }
 
     public void Dispose()

@@ -19,7 +19,9 @@ public class CacheBenchmarks
 
     private MemoryCache _memory = null!;
     private Node _node = null!;
+    private Node _nodeWithoutLocker = null!;
     private Node[] _nodes = null!;
+    private Node[] _nodesWithoutLocker = null!;
     private long _coldKey;
 
     [GlobalSetup]
@@ -33,8 +35,15 @@ public class CacheBenchmarks
         await _node.ReadAsync("k", 42);
         await _node.ReadAsync("l2", 42);
 
+        _nodeWithoutLocker = await Node.StartAsync(name + "-nolock", Node.Redis, o =>
+        {
+            o.MemorySizeLimit = 1_000_000;
+            o.DistributedLocker.Enabled = false;
+        });
+
         var shared = "bench-nodes-" + Guid.NewGuid().ToString("N")[..8];
         _nodes = await Task.WhenAll(Enumerable.Range(0, Nodes).Select(_ => Node.StartAsync(shared, Node.Redis)));
+        _nodesWithoutLocker = await Task.WhenAll(Enumerable.Range(0, Nodes).Select(_ => Node.StartAsync(shared + "-nolock", Node.Redis, o => o.DistributedLocker.Enabled = false)));
     }
 
     [GlobalCleanup]
@@ -42,7 +51,8 @@ public class CacheBenchmarks
     {
         _memory.Dispose();
         _node.Dispose();
-        foreach (var node in _nodes) node.Dispose();
+        _nodeWithoutLocker.Dispose();
+        foreach (var node in _nodes.Concat(_nodesWithoutLocker)) node.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "IMemoryCache.TryGetValue hit")]
@@ -76,17 +86,29 @@ public class CacheBenchmarks
         return (await _node.ReadAsync(key, 42)).Value!.N;
     }
 
+    [Benchmark(Description = "CachedRead cold miss, trivial factory, no Redis locker")]
+    public async Task<int> CachedReadColdMissWithoutLocker()
+    {
+        var key = "cold" + Interlocked.Increment(ref _coldKey).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (await _nodeWithoutLocker.ReadAsync(key, 42)).Value!.N;
+    }
+
     /// <summary>
     /// Ten nodes on one Redis, each with 100 concurrent-ish calls over 50 hot keys; every 20th call is a RemoveAsync (a write invalidates), so
     /// backplane invalidations make the other nodes go back to L2. Reported per call.
     /// </summary>
     [Benchmark(Description = "10 nodes x 100 calls, 5% writes (per call)", OperationsPerInvoke = Nodes * CallsPerNode)]
-    public async Task TenNodes()
+    public Task TenNodes() => RunNodesAsync(_nodes);
+
+    [Benchmark(Description = "10 nodes x 100 calls, 5% writes (per call), no Redis locker", OperationsPerInvoke = Nodes * CallsPerNode)]
+    public Task TenNodesWithoutLocker() => RunNodesAsync(_nodesWithoutLocker);
+
+    private static async Task RunNodesAsync(Node[] nodes)
     {
         var work = new Task[Nodes];
         for (var n = 0; n < Nodes; n++)
         {
-            var node = _nodes[n];
+            var node = nodes[n];
             var seed = n;
             work[n] = Task.Run(async () =>
             {

@@ -186,6 +186,20 @@ public sealed class PgBouncerTests : DatabaseTest
     {
         // Misconfigured on purpose: the "direct" string goes through the transaction pooler too. LISTEN succeeds there,
         // but the notifications never reach the idle client: the echo check must notice.
+        try
+        {
+            await ListenThroughThePoolerAsync();
+        }
+        finally
+        {
+            // Those LISTENs stay registered on PgBouncer's server connections, which then receive every later echo of every
+            // node while linked to other clients: close them, so the tests after this one start from a clean pooler.
+            await Testing.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'cp-listener:node-bouncer-deaf%' OR (application_name = '' AND query LIKE 'LISTEN%')");
+        }
+    }
+
+    private static async Task ListenThroughThePoolerAsync()
+    {
         await using var node = new ApiFactory("node-bouncer-deaf", new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = TestEnvironment.PgBouncerConnectionString,

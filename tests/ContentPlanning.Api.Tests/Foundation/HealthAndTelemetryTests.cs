@@ -122,6 +122,57 @@ public sealed class HealthAndTelemetryTests
     }
 
     [Test]
+    public async Task ACachedReadsTraceShowsItsRedisCommandsUnderTheCacheSpans()
+    {
+        var spans = Testing.Factory.Services.GetRequiredService<RecentSpans>();
+        using var client = Testing.CreateClient();
+        var user = "redis-span-" + Guid.NewGuid().ToString("N")[..8];
+        using (var created = await client.PostAsJsonAsync("/api/content-planning/strategies", new { user_id = user, name = "Traced" }, Testing.Json))
+        {
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        }
+
+        // A cold read: L2 misses (HMGET), the factory's value goes to L2 (HMSET, EXPIRE) and the backplane (PUBLISH).
+        var path = $"/api/content-planning/users/{user}/active-strategy";
+        using var read = await client.GetAsync(path);
+        Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        using (var answer = JsonDocument.Parse(await read.Content.ReadAsStringAsync()))
+        {
+            Assert.That(answer.RootElement.GetProperty("cache_info").GetProperty("source").GetString(), Is.EqualTo("database"));
+        }
+
+        // The Redis instrumentation turns a request's commands into spans when it drains its profiling sessions (every
+        // FlushInterval, 10 s by default), so the spans join the trace some seconds after the request ended.
+        const string RedisSource = "OpenTelemetry.Instrumentation.StackExchangeRedis";
+        List<SpanRecord> trace = [];
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            var snapshot = spans.Snapshot();
+            var server = snapshot.LastOrDefault(s => s.Source == "Microsoft.AspNetCore" && s.Attributes.GetValueOrDefault("url.path") == path);
+            trace = server is null ? [] : snapshot.Where(s => s.TraceId == server.TraceId).ToList();
+            if (new[] { "HMGET", "HMSET", "PUBLISH" }.All(command => trace.Any(s => s.Source == RedisSource && s.Name == command)))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        string? ParentSource(string command) =>
+            trace.FirstOrDefault(s => s.Source == RedisSource && s.Name == command) is { } redis
+                ? trace.FirstOrDefault(s => s.SpanId == redis.ParentSpanId)?.Source
+                : null;
+        var shown = string.Join("\n", trace.Select(s => $"{s.Source}: {s.Name}"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ParentSource("HMGET"), Is.EqualTo(ZiggyCreatures.Caching.Fusion.FusionCacheDiagnostics.ActivitySourceNameDistributedLevel), "the L2 read under FusionCache's L2 span:\n" + shown);
+            Assert.That(ParentSource("HMSET"), Is.EqualTo(ZiggyCreatures.Caching.Fusion.FusionCacheDiagnostics.ActivitySourceNameDistributedLevel), "the L2 write under FusionCache's L2 span:\n" + shown);
+            Assert.That(ParentSource("PUBLISH"), Is.EqualTo(ZiggyCreatures.Caching.Fusion.FusionCacheDiagnostics.ActivitySourceNameBackplane), "the backplane message under FusionCache's backplane span:\n" + shown);
+        });
+    }
+
+    [Test]
     public async Task EachRequestRecordsItsDurationAndOutcome()
     {
         var seen = new System.Collections.Concurrent.ConcurrentBag<(string? Request, string? Outcome)>();
