@@ -1,11 +1,11 @@
 using ContentPlanning.Api.Features.CalendarJobs;
 using ContentPlanning.Api.Infrastructure;
 using ContentPlanning.Api.Infrastructure.Database;
-using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Health;
 using ContentPlanning.Api.Infrastructure.Hosting;
 using ContentPlanning.Api.Infrastructure.Http;
 using ContentPlanning.Api.Infrastructure.OpenApi;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using ContentPlanning.Caching;
@@ -24,6 +24,7 @@ try
     builder.Services
         .AddDatabase(builder.Configuration)
         .AddTieredCache(builder.Configuration)
+        .AddNodeIdentity()
         .AddAdminAccess(builder.Configuration)
         .AddAuth(builder.Configuration)
         .AddHttpConventions()

@@ -15,7 +15,7 @@ public sealed class CacheSettings
     /// <summary>FusionCache's CacheName: prefixes every Redis key and names the backplane channel.</summary>
     public string Name { get; set; } = "default";
 
-    /// <summary>This node's name in logs, job claims and the listener's application_name.</summary>
+    /// <summary>This node's name (the API reads it through its NodeIdentity): logs, job claims, the listener's application_name.</summary>
     public string NodeId { get; set; } = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>FusionCache's default entry options, bound from the same section (Duration, DistributedCacheDuration, ...).</summary>

@@ -1,5 +1,5 @@
 using System.Net;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;

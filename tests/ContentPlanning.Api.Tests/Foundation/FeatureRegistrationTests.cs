@@ -1,5 +1,5 @@
 using ContentPlanning.Api.Features.Strategies;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using FluentValidation;
 using Microsoft.Extensions.DependencyInjection;
 

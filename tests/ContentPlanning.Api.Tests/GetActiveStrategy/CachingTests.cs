@@ -167,7 +167,7 @@ public sealed class CachingTests : DatabaseTest
             static async (state, ct) =>
             {
                 await using var connection = await Testing.DataSource.OpenConnectionAsync(ct);
-                var loaded = await Features.Shared.StrategyResolution.QueryAsync(connection, "user-1", strategyId: null, ct);
+                var loaded = await Features.GetActiveStrategy.StrategyResolution.QueryAsync(connection, "user-1", strategyId: null, ct);
                 state.readDone.SetResult();
                 await state.release.Task;
                 return loaded;

@@ -1,6 +1,6 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;

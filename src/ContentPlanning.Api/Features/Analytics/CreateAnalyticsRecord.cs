@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -55,17 +55,16 @@ public static class CreateAnalyticsRecord
                 cancellationToken);
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/analytics", async Task<Results<Created<AnalyticsRecord>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
-                    (await mediator.Send(command, ct)).ToResult(created =>
-                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/analytics/{created.Id}", created)))
-                .WithTags("Analytics")
-                .WithSummary("Record a content performance measurement")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/analytics", async Task<Results<Created<AnalyticsRecord>, ProblemHttpResult>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+            {
+                command.UserId = user.UserIdOr(command.UserId);
+                return (await mediator.Send(command, ct)).ToResult(created =>
+                    TypedResults.Created($"{FeatureRegistration.RoutePrefix}/analytics/{created.Id}", created));
+            })
+            .WithSummary("Record a content performance measurement")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem();
 }

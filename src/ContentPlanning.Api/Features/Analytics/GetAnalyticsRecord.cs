@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,31 +10,22 @@ namespace ContentPlanning.Api.Features.Analytics;
 
 public static class GetAnalyticsRecord
 {
-    public sealed record Query(long Id) : IRequest<AnalyticsRecord?>, IOwnedResource
-    {
-        OwnedKind IOwnedResource.Kind => OwnedKind.AnalyticsRecord;
+    public sealed record Query(long Id) : IRequest<AnalyticsRecord?>, IOwnerFilteredResource;
 
-        long? IOwnedResource.ResourceId => Id;
-    }
-
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, AnalyticsRecord?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CurrentUser user) : IRequestHandler<Query, AnalyticsRecord?>
     {
-        private const string Sql = $"SELECT {AnalyticsRecord.SelectColumns} FROM content_analytics WHERE id = @Id";
+        private const string Sql = $"SELECT {AnalyticsRecord.SelectColumns} FROM content_analytics WHERE id = @Id AND (@Owner::text IS NULL OR user_id = @Owner)";
 
         public async Task<AnalyticsRecord?> Handle(Query request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await connection.QuerySingleOrDefaultAsync<AnalyticsRecord>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            return await connection.QuerySingleOrDefaultAsync<AnalyticsRecord>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/analytics/{id:long}", async Task<Results<Ok<AnalyticsRecord>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } record ? TypedResults.Ok(record) : Problems.AnalyticsRecordNotFound(id))
-                .WithTags("Analytics")
-                .WithSummary("Read one content analytics record")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/analytics/{id:long}", async Task<Results<Ok<AnalyticsRecord>, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } record ? TypedResults.Ok(record) : Problems.AnalyticsRecordNotFound(id))
+            .WithSummary("Read one content analytics record")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -77,26 +77,21 @@ public static class ListAnalyticsRecords
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
+    internal static void Map(IEndpointRouteBuilder app)
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            app.MapGet("/analytics", async (string? user_id, long? strategy_id, string? platform, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
-                    TypedResults.Ok(await mediator.Send(new Query(user_id, strategy_id, platform, limit ?? FieldRules.DefaultListLimit, cursor), ct)))
-                .WithTags("Analytics")
-                .WithSummary("List analytics records by user and/or strategy, optionally of one platform, newest first")
-                .ProducesValidationProblem();
+        app.MapGet("/analytics", async (string? user_id, long? strategy_id, string? platform, int? limit, string? cursor, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new Query(user.UserIdOr(user_id), strategy_id, platform, limit ?? FieldRules.DefaultListLimit, cursor), ct)))
+            .WithSummary("List analytics records by user and/or strategy, optionally of one platform, newest first")
+            .ProducesValidationProblem();
 
-            app.MapGet("/strategies/{id:long}/analytics", async Task<Results<Ok<Page<AnalyticsRecord>>, ProblemHttpResult>> (
-                        long id, string? platform, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(null, id, platform, limit ?? FieldRules.DefaultListLimit, cursor, StrategyMustExist: true), ct) is { } page
-                        ? TypedResults.Ok(page)
-                        : Problems.StrategyNotFound(id))
-                .WithName("listStrategyAnalytics")
-                .WithTags("Analytics")
-                .WithSummary("A strategy's analytics records, optionally of one platform, newest first (the /analytics list for one strategy)")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesValidationProblem();
-        }
+        app.MapGet("/strategies/{id:long}/analytics", async Task<Results<Ok<Page<AnalyticsRecord>>, ProblemHttpResult>> (
+                    long id, string? platform, int? limit, string? cursor, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(user.UserIdOr(null), id, platform, limit ?? FieldRules.DefaultListLimit, cursor, StrategyMustExist: true), ct) is { } page
+                    ? TypedResults.Ok(page)
+                    : Problems.StrategyNotFound(id))
+            .WithName("listStrategyAnalytics")
+            .WithSummary("A strategy's analytics records, optionally of one platform, newest first (the /analytics list for one strategy)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem();
     }
 }

@@ -1,5 +1,5 @@
 using Carter;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 
 namespace ContentPlanning.Api.Features.CacheAdmin;

@@ -1,4 +1,5 @@
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.Hosting;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Caching;
 using Dapper;
 using MediatR;
@@ -32,7 +33,7 @@ public static class CacheStats
     public sealed record AccessedSnapshot(string UserId, long? StrategyId, long AccessCount, DateTimeOffset LastAccessed);
 
     internal sealed class Handler(
-        CacheCounters counters, CacheMemory memory, RedisConnection redis, IOptions<CacheSettings> settings, NpgsqlDataSource dataSource) : IRequestHandler<Query, Response>
+        CacheCounters counters, CacheMemory memory, RedisConnection redis, IOptions<CacheSettings> settings, NodeIdentity node, NpgsqlDataSource dataSource) : IRequestHandler<Query, Response>
     {
         private const string Sql = """
             SELECT count(*) AS total, count(*) FILTER (WHERE expires_at <= now()) AS expired
@@ -56,7 +57,7 @@ public static class CacheStats
             var lookups = hits + misses;
             var connected = redis.IsConnected;
             return new Response(
-                settings.Value.NodeId,
+                node.Id,
                 new MemoryStats(memory.Count, hits, misses, lookups == 0 ? 0 : Math.Round((double)hits / lookups, 4)),
                 new RedisStats(connected, counters.RedisHits, redis.IsConfigured ? counters.RedisMisses : 0, counters.DistributedErrors),
                 new BackplaneStats(connected && settings.Value.BackplaneEnabled, counters.BackplaneMessagesSent, counters.BackplaneMessagesReceived),

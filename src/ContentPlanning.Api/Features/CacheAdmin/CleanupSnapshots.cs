@@ -1,5 +1,5 @@
 using ContentPlanning.Api.Infrastructure.Background;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using MediatR;
 using Microsoft.Extensions.Options;

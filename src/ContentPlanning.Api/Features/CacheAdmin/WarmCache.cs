@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using ContentPlanning.Api.Infrastructure.Database;
-using ContentPlanning.Api.Infrastructure.Features;
 using ContentPlanning.Api.Infrastructure.Health;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Caching;
 using Microsoft.Extensions.Options;
 

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using ContentPlanning.Api.Features.Shared;
 using ContentPlanning.Api.Infrastructure.Database;
+using ContentPlanning.Api.Infrastructure.Hosting;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using ContentPlanning.Caching;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -26,6 +27,7 @@ public sealed partial class UserChangeListener(
     UserDataCache cache,
     IServiceScopeFactory scopes,
     IOptions<CacheSettings> cacheSettings,
+    NodeIdentity nodeIdentity,
     RedisConnection redis,
     CoherenceGate gate,
     ILogger<UserChangeListener> logger) : BackgroundService, IDatabaseNotificationHandler
@@ -222,7 +224,7 @@ public sealed partial class UserChangeListener(
     {
         if (!redis.IsConfigured || !redis.IsConnected) return [];
         var database = (await redis.GetMultiplexerAsync()).GetDatabase();
-        var node = cacheSettings.Value.NodeId;
+        var node = nodeIdentity.Id;
         var claims = notifications
             .Select(payload => database.StringSetAsync($"{cacheSettings.Value.Name}:coherence:{payload}", node, ClaimLifetime, When.NotExists))
             .ToList();

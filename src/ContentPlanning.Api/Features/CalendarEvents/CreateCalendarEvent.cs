@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -66,18 +66,14 @@ public static class CreateCalendarEvent
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/calendar-events", async Task<Results<Created<CalendarEvent>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(command, ct) is { } created
-                        ? TypedResults.Created($"{FeatureRegistration.RoutePrefix}/calendar-events/{created.Id}", created)
-                        : Problems.NotFound($"Content strategy {command.StrategyId} (or calendar {command.CalendarId} of it) does not exist."))
-                .WithTags("Calendar events")
-                .WithSummary("Create a manual calendar event")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/calendar-events", async Task<Results<Created<CalendarEvent>, ProblemHttpResult>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(command with { UserId = user.UserIdOr(command.UserId) }, ct) is { } created
+                    ? TypedResults.Created($"{FeatureRegistration.RoutePrefix}/calendar-events/{created.Id}", created)
+                    : Problems.NotFound($"Content strategy {command.StrategyId} (or calendar {command.CalendarId} of it) does not exist."))
+            .WithSummary("Create a manual calendar event")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem();
 }

@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,25 +10,20 @@ namespace ContentPlanning.Api.Features.CalendarEvents;
 
 public static class DeleteCalendarEvent
 {
-    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
-    {
-        OwnedKind IOwnedResource.Kind => OwnedKind.CalendarEvent;
+    public sealed record Command(long Id) : IRequest<bool>, IOwnerFilteredResource;
 
-        long? IOwnedResource.ResourceId => Id;
-    }
-
-    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CurrentUser user, UserDataCache cache) : IRequestHandler<Command, bool>
     {
         private const string Sql = """
             DELETE FROM calendar_events e USING content_strategies s
-            WHERE e.id = @Id AND s.id = e.strategy_id
+            WHERE e.id = @Id AND s.id = e.strategy_id AND (@Owner::text IS NULL OR s.user_id = @Owner)
             RETURNING s.user_id
             """;
 
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var owner = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken));
+            var owner = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
             if (owner is null)
             {
                 return false;
@@ -39,13 +34,9 @@ public static class DeleteCalendarEvent
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapDelete("/calendar-events/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.NotFound($"Calendar event {id} does not exist."))
-                .WithTags("Calendar events")
-                .WithSummary("Delete a calendar event")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete("/calendar-events/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.NotFound($"Calendar event {id} does not exist."))
+            .WithSummary("Delete a calendar event")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -91,31 +91,26 @@ public static class ListCalendarEvents
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
+    internal static void Map(IEndpointRouteBuilder app)
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            app.MapGet("/calendar-events", async (
-                        string? user_id, long? calendar_id, long? strategy_id, string? status, string? platform, DateTimeOffset? from, DateTimeOffset? to,
-                        int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
-                    TypedResults.Ok(await mediator.Send(
-                        new Query(user_id, calendar_id, strategy_id, status, platform, from, to, limit ?? FieldRules.DefaultListLimit, cursor), ct)))
-                .WithTags("Calendar events")
-                .WithSummary("List calendar events by user, calendar and/or strategy, by scheduled time")
-                .ProducesValidationProblem();
+        app.MapGet("/calendar-events", async (
+                    string? user_id, long? calendar_id, long? strategy_id, string? status, string? platform, DateTimeOffset? from, DateTimeOffset? to,
+                    int? limit, string? cursor, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(
+                    new Query(user.UserIdOr(user_id), calendar_id, strategy_id, status, platform, from, to, limit ?? FieldRules.DefaultListLimit, cursor), ct)))
+            .WithSummary("List calendar events by user, calendar and/or strategy, by scheduled time")
+            .ProducesValidationProblem();
 
-            app.MapGet("/strategies/{id:long}/events", async Task<Results<Ok<Page<CalendarEvent>>, ProblemHttpResult>> (
-                        long id, string? status, string? platform, DateTimeOffset? from, DateTimeOffset? to, int? limit, string? cursor,
-                        IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(null, null, id, status, platform, from, to, limit ?? FieldRules.DefaultListLimit, cursor,
-                        StrategyMustExist: true), ct) is { } page
-                        ? TypedResults.Ok(page)
-                        : Problems.StrategyNotFound(id))
-                .WithName("listStrategyEvents")
-                .WithTags("Calendar events")
-                .WithSummary("A strategy's calendar events by scheduled time (the /calendar-events list for one strategy)")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesValidationProblem();
-        }
+        app.MapGet("/strategies/{id:long}/events", async Task<Results<Ok<Page<CalendarEvent>>, ProblemHttpResult>> (
+                    long id, string? status, string? platform, DateTimeOffset? from, DateTimeOffset? to, int? limit, string? cursor,
+                    CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(user.UserIdOr(null), null, id, status, platform, from, to, limit ?? FieldRules.DefaultListLimit, cursor,
+                    StrategyMustExist: true), ct) is { } page
+                    ? TypedResults.Ok(page)
+                    : Problems.StrategyNotFound(id))
+            .WithName("listStrategyEvents")
+            .WithSummary("A strategy's calendar events by scheduled time (the /calendar-events list for one strategy)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem();
     }
 }

@@ -1,6 +1,5 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -77,17 +76,13 @@ public static class UpdateCalendarEvent
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPut("/calendar-events/{id:long}", async Task<Results<Ok<CalendarEvent>, ProblemHttpResult>> (long id, Body body, IMediator mediator, CancellationToken ct) =>
-                    (await mediator.Send(new Command(id, body.Title, body.ScheduledAt, body.Status, body.Platform, body.ContentType, body.Pillar, body.Description), ct))
-                        .ToResult(TypedResults.Ok))
-                .WithTags("Calendar events")
-                .WithSummary("Update a calendar event (status moves: draft -> scheduled -> published, non-published -> cancelled)")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPut("/calendar-events/{id:long}", async Task<Results<Ok<CalendarEvent>, ProblemHttpResult>> (long id, Body body, IMediator mediator, CancellationToken ct) =>
+                (await mediator.Send(new Command(id, body.Title, body.ScheduledAt, body.Status, body.Platform, body.ContentType, body.Pillar, body.Description), ct))
+                    .ToResult(TypedResults.Ok))
+            .WithSummary("Update a calendar event (status moves: draft -> scheduled -> published, non-published -> cancelled)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem();
 }

@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,7 +14,7 @@ public static class CalendarJobProgress
     /// <summary>The job; an end user sees only their own (their user_id is filled in from the token).</summary>
     public sealed record Query(string SessionId) : IRequest<JobView?>, IUserScoped
     {
-        public string? UserId { get; set; }
+        public string? UserId { get; init; }
     }
 
     internal sealed class Validator : AbstractValidator<Query>
@@ -35,8 +36,8 @@ public static class CalendarJobProgress
         public void AddRoutes(IEndpointRouteBuilder app)
         {
             app.MapGet("/calendar-generation/progress/{session_id}", async Task<Results<Ok<JobView>, ProblemHttpResult>> (
-                        [Microsoft.AspNetCore.Mvc.FromRoute(Name = "session_id")] string sessionId, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
-                    await mediator.Send(new Query(sessionId), ct) is { } job ? TypedResults.Ok(job with { StreamTicket = await tickets.IssueAsync(job) }) : NotFound(sessionId))
+                        [Microsoft.AspNetCore.Mvc.FromRoute(Name = "session_id")] string sessionId, CurrentUser user, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
+                    await mediator.Send(new Query(sessionId) { UserId = user.UserIdOr(null) }, ct) is { } job ? TypedResults.Ok(job with { StreamTicket = await tickets.IssueAsync(job) }) : NotFound(sessionId))
                 .WithName("getCalendarJobProgress")
                 .WithTags("Calendar jobs")
                 .WithSummary("A calendar generation job's status, steps so far, calendar id or error, and webhook delivery")

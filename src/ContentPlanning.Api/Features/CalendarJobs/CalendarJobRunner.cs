@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ContentPlanning.Api.Infrastructure.Hosting;
 using ContentPlanning.Api.Infrastructure.Telemetry;
-using ContentPlanning.Caching;
 using Dapper;
 using FluentValidation;
 using Hangfire;
@@ -23,7 +23,7 @@ public sealed partial class CalendarJobRunner(
     IMediator mediator,
     NpgsqlDataSource dataSource,
     CalendarJobStore store,
-    IOptions<CacheSettings> cacheSettings,
+    NodeIdentity node,
     TimeProvider time,
     IOptions<CalendarJobsOptions> options,
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
@@ -60,7 +60,7 @@ public sealed partial class CalendarJobRunner(
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
             claim = await connection.QuerySingleOrDefaultAsync<Claim>(new CommandDefinition(ClaimSql,
-                new { Id = sessionId, Node = cacheSettings.Value.NodeId }, cancellationToken: cancellationToken));
+                new { Id = sessionId, Node = node.Id }, cancellationToken: cancellationToken));
         }
 
         if (claim is null)

@@ -1,7 +1,7 @@
 using ContentPlanning.Api.Infrastructure.Background;
 using ContentPlanning.Api.Infrastructure.Database;
-using ContentPlanning.Api.Infrastructure.Features;
-using ContentPlanning.Caching;
+using ContentPlanning.Api.Infrastructure.Hosting;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using Hangfire;
 using Hangfire.Common;
@@ -58,7 +58,7 @@ internal sealed class CalendarJobsModule : IServiceModule
             .UseRecommendedSerializerSettings()
             // On the direct string: Hangfire's long polling LISTENs, which a transaction pooler cannot carry.
             .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(sp.GetRequiredService<DatabaseConnections>().HangfireConnectionString(
-                sp.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId, HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
+                sp.GetRequiredService<NodeIdentity>().Id, HangfirePoolSize(configuration, jobs.WorkersPerNode))), storageOptions)
             .WithJobExpirationTimeout(jobs.Retention));
         if (jobs.WorkersPerNode > 0)
         {
@@ -66,7 +66,7 @@ internal sealed class CalendarJobsModule : IServiceModule
             {
                 server.WorkerCount = jobs.WorkersPerNode;
                 server.Queues = [HangfireQueue.RunQueue, HangfireQueue.WebhookQueue, "default"];
-                server.ServerName = sp.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId;
+                server.ServerName = sp.GetRequiredService<NodeIdentity>().Id;
                 // Due retries and recurring jobs are looked for as often as lease-expired ones: each look takes and releases
                 // Hangfire's lock row (three transactions), the bulk of an idle node's database traffic.
                 server.SchedulePollingInterval = jobs.QueuePollInterval;

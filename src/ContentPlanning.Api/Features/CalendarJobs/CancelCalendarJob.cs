@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,7 +16,7 @@ public static class CancelCalendarJob
 {
     public sealed record Command(string SessionId) : IRequest<Outcome>, IUserScoped
     {
-        public string? UserId { get; set; }
+        public string? UserId { get; init; }
     }
 
     /// <summary>What a cancel ended with; the endpoint turns it into its answer.</summary>
@@ -61,8 +62,8 @@ public static class CancelCalendarJob
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapDelete("/calendar-generation/cancel/{session_id}", async Task<Results<Ok<JobView>, ProblemHttpResult>> (
-                        [Microsoft.AspNetCore.Mvc.FromRoute(Name = "session_id")] string sessionId, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Command(sessionId), ct) switch
+                        [Microsoft.AspNetCore.Mvc.FromRoute(Name = "session_id")] string sessionId, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Command(sessionId) { UserId = user.UserIdOr(null) }, ct) switch
                     {
                         Outcome.Cancelled cancelled => TypedResults.Ok(cancelled.Job),
                         Outcome.AlreadyEnded ended => Problems.Conflict(

@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Carter;
-using ContentPlanning.Caching;
+using ContentPlanning.Api.Infrastructure.Hosting;
+using ContentPlanning.Api.Infrastructure.Security;
 using MediatR;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,12 +38,12 @@ public static partial class ProgressStream
                         [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Last-Event-ID")] string? lastEventId,
                         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "last_event_id")] string? lastEventIdQuery,
                         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "ticket")] string? ticket,
-                        IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken ct) =>
+                        CurrentUser user, IMediator mediator, IHostApplicationLifetime lifetime, CancellationToken ct) =>
                 {
                     _ = ticket; // read by the StreamTicket authentication scheme; declared here for the OpenAPI document.
 
                     // The same lookup (ownership, validation) as the progress answer decides 404/400 before the stream opens.
-                    if (await mediator.Send(new CalendarJobProgress.Query(sessionId), ct) is not { } job)
+                    if (await mediator.Send(new CalendarJobProgress.Query(sessionId) { UserId = user.UserIdOr(null) }, ct) is not { } job)
                     {
                         return CalendarJobProgress.NotFound(sessionId);
                     }
@@ -121,7 +122,7 @@ public static partial class ProgressStream
             try
             {
                 // Headers and the reconnect hint at once: a proxy sees an answer even while the job waits in the queue.
-                var node = services.GetRequiredService<IOptions<CacheSettings>>().Value.NodeId;
+                var node = services.GetRequiredService<NodeIdentity>().Id;
                 await writer.WriteAsync($"retry: {(int)ReconnectDelay.TotalMilliseconds}\n: node {node}\n\n", ended.Token);
                 await RunAsync(writer, services, ended.Token);
             }

@@ -4,7 +4,8 @@ using System.Text.Json.Serialization;
 using System.Transactions;
 using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -154,8 +155,8 @@ public static class StartCalendarJob
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/calendar-generation/start", async Task<Results<Accepted<JobView>, Ok<JobView>, ProblemHttpResult>> (
-                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
-                    await mediator.Send(command with { IdempotencyKey = idempotencyKey }, ct) switch
+                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, CurrentUser user, IMediator mediator, StreamTickets tickets, CancellationToken ct) =>
+                    await mediator.Send(command with { UserId = user.UserIdOr(command.UserId), IdempotencyKey = idempotencyKey }, ct) switch
                     {
                         Outcome.Started started => TypedResults.Accepted($"{FeatureRegistration.RoutePrefix}/calendar-generation/progress/{started.Job.SessionId}",
                             started.Job with { StreamTicket = await tickets.IssueAsync(started.Job) }),

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Caching;
 using Microsoft.AspNetCore.Authentication;

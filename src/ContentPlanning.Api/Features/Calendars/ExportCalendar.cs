@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Carter;
 using ContentPlanning.Api.Features.CalendarEvents;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using FluentValidation;
 using Ical.Net.DataTypes;
@@ -212,17 +211,13 @@ public static class ExportCalendar
         return text.Append("\r\n").ToString();
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendars/{id:long}/export", async Task<Results<PushStreamHttpResult, ProblemHttpResult>> (long id, string? format, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(id, format ?? "ics"), ct) is { } export
-                        ? TypedResults.Stream(body => export.WriteAsync(body, ct), export.ContentType, export.FileName)
-                        : Problems.NotFound($"Calendar {id} does not exist."))
-                .WithTags("Calendars")
-                .WithSummary("Export a calendar's events as iCalendar (format=ics, default) or CSV (format=csv)")
-                .Produces<string>(StatusCodes.Status200OK, "text/calendar", "text/csv")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/calendars/{id:long}/export", async Task<Results<PushStreamHttpResult, ProblemHttpResult>> (long id, string? format, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Query(id, format ?? "ics"), ct) is { } export
+                    ? TypedResults.Stream(body => export.WriteAsync(body, ct), export.ContentType, export.FileName)
+                    : Problems.NotFound($"Calendar {id} does not exist."))
+            .WithSummary("Export a calendar's events as iCalendar (format=ics, default) or CSV (format=csv)")
+            .Produces<string>(StatusCodes.Status200OK, "text/calendar", "text/csv")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem();
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Carter;
 using ContentPlanning.Api.Features.CalendarEvents;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,19 +19,14 @@ namespace ContentPlanning.Api.Features.Calendars;
 /// </summary>
 public static class GetCalendar
 {
-    public sealed record Query(long Id) : IRequest<Answer?>, IOwnedResource
-    {
-        OwnedKind IOwnedResource.Kind => OwnedKind.Calendar;
-
-        long? IOwnedResource.ResourceId => Id;
-    }
+    public sealed record Query(long Id) : IRequest<Answer?>, IOwnerFilteredResource;
 
     /// <summary>The stored plan and the calendar's events, read while the answer is written.</summary>
     public sealed record Answer(JsonObject Plan, IAsyncEnumerable<JsonNode> Pieces);
 
-    internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Answer?>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CurrentUser user) : IRequestHandler<Query, Answer?>
     {
-        private const string PlanSql = "SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL";
+        private const string PlanSql = "SELECT result::text FROM generated_calendars WHERE id = @Id AND result IS NOT NULL AND (@Owner::text IS NULL OR user_id = @Owner)";
 
         private const string EventsSql = $"SELECT {CalendarEvent.SelectColumns} FROM calendar_events WHERE calendar_id = @Id ORDER BY scheduled_at, id";
 
@@ -40,7 +35,7 @@ public static class GetCalendar
             string? text;
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             {
-                text = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(PlanSql, request, cancellationToken: cancellationToken));
+                text = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(PlanSql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
             }
 
             if (text is null || JsonNode.Parse(text) is not JsonObject calendar)
@@ -137,18 +132,14 @@ public static class GetCalendar
         await writer.FlushAsync(cancellationToken);
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendars/{id:long}", async Task<Results<PushStreamHttpResult, ProblemHttpResult>> (
-                        long id, IMediator mediator, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
-                    await mediator.Send(new Query(id), ct) is { } calendar
-                        ? TypedResults.Stream(body => WriteAsync(calendar, body, json.Value.SerializerOptions.Encoder, ct), "application/json; charset=utf-8")
-                        : Problems.NotFound($"Calendar {id} does not exist."))
-                .WithTags("Calendars")
-                .WithSummary("Read one generated calendar")
-                // The stored plan with the events as they are now; its shape is the generated calendar's.
-                .Produces<GenerateCalendar.GenerateCalendar.Calendar>(StatusCodes.Status200OK)
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/calendars/{id:long}", async Task<Results<PushStreamHttpResult, ProblemHttpResult>> (
+                    long id, IMediator mediator, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
+                await mediator.Send(new Query(id), ct) is { } calendar
+                    ? TypedResults.Stream(body => WriteAsync(calendar, body, json.Value.SerializerOptions.Encoder, ct), "application/json; charset=utf-8")
+                    : Problems.NotFound($"Calendar {id} does not exist."))
+            .WithSummary("Read one generated calendar")
+            // The stored plan with the events as they are now; its shape is the generated calendar's.
+            .Produces<GenerateCalendar.GenerateCalendar.Calendar>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

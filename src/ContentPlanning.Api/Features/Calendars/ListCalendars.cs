@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -53,13 +53,9 @@ public static class ListCalendars
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendars", async (string? user_id, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
-                    TypedResults.Ok(await mediator.Send(new Query(user_id, limit ?? FieldRules.DefaultListLimit, cursor), ct)))
-                .WithTags("Calendars")
-                .WithSummary("List a user's generated calendars, newest first")
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/calendars", async (string? user_id, int? limit, string? cursor, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new Query(user.UserIdOr(user_id), limit ?? FieldRules.DefaultListLimit, cursor), ct)))
+            .WithSummary("List a user's generated calendars, newest first")
+            .ProducesValidationProblem();
 }

@@ -1,5 +1,5 @@
 using Carter;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 

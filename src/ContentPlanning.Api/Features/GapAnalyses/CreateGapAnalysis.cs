@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -42,17 +42,14 @@ public static class CreateGapAnalysis
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/gap-analysis", async Task<Created<GapAnalysis>> (Command command, IMediator mediator, CancellationToken ct) =>
-                {
-                    var analysis = await mediator.Send(command, ct);
-                    return TypedResults.Created($"{FeatureRegistration.RoutePrefix}/gap-analysis/{analysis.Id}", analysis);
-                })
-                .WithTags("Gap analyses")
-                .WithSummary("Record a content gap analysis")
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/gap-analysis", async Task<Created<GapAnalysis>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+            {
+                command.UserId = user.UserIdOr(command.UserId);
+                var analysis = await mediator.Send(command, ct);
+                return TypedResults.Created($"{FeatureRegistration.RoutePrefix}/gap-analysis/{analysis.Id}", analysis);
+            })
+            .WithSummary("Record a content gap analysis")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem();
 }

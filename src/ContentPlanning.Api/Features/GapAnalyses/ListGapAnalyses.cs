@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -51,13 +51,9 @@ public static class ListGapAnalyses
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/gap-analysis", (string? user_id, int? limit, string? cursor, IMediator mediator, CancellationToken ct) =>
-                    mediator.Send(new Query(user_id, limit ?? FieldRules.DefaultListLimit, cursor), ct))
-                .WithTags("Gap analyses")
-                .WithSummary("List a user's gap analyses, newest first (keyset pagination)")
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/gap-analysis", (string? user_id, int? limit, string? cursor, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                mediator.Send(new Query(user.UserIdOr(user_id), limit ?? FieldRules.DefaultListLimit, cursor), ct))
+            .WithSummary("List a user's gap analyses, newest first (keyset pagination)")
+            .ProducesValidationProblem();
 }

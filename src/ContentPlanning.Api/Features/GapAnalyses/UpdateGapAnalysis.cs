@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -52,18 +51,14 @@ public static class UpdateGapAnalysis
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPut("/gap-analysis/{id:long}", async Task<Results<Ok<GapAnalysis>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>
-                {
-                    command.Id = id;
-                    return await mediator.Send(command, ct) is { } analysis ? TypedResults.Ok(analysis) : Problems.GapAnalysisNotFound(id);
-                })
-                .WithTags("Gap analyses")
-                .WithSummary("Replace every field of a content gap analysis")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPut("/gap-analysis/{id:long}", async Task<Results<Ok<GapAnalysis>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>
+            {
+                command.Id = id;
+                return await mediator.Send(command, ct) is { } analysis ? TypedResults.Ok(analysis) : Problems.GapAnalysisNotFound(id);
+            })
+            .WithSummary("Replace every field of a content gap analysis")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem();
 }

@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 using Carter;
 using ContentPlanning.Api.Features.CalendarJobs;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using FluentValidation;
 using MediatR;
@@ -205,8 +206,8 @@ public static partial class GenerateCalendar
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapPost("/calendar-generation/generate-calendar", async Task<Results<Created<JsonNode>, Ok<JsonNode>, ProblemHttpResult>> (
-                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(command with { IdempotencyKey = idempotencyKey }, ct) switch
+                        Command command, [Microsoft.AspNetCore.Mvc.FromHeader(Name = IdempotencyKey.Header)] string? idempotencyKey, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(command with { UserId = user.UserIdOr(command.UserId), IdempotencyKey = idempotencyKey }, ct) switch
                     {
                         Outcome.Created created => TypedResults.Created($"{FeatureRegistration.RoutePrefix}/calendars/{created.Id}", created.Calendar),
                         Outcome.Replayed replayed => TypedResults.Ok(replayed.Calendar),

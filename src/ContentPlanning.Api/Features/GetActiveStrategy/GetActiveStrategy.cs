@@ -1,7 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Caching;
 using FluentValidation;
 using MediatR;

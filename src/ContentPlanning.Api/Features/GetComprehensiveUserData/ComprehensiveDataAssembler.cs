@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ContentPlanning.Api.Features.GetActiveStrategy;
 using ContentPlanning.Api.Features.Shared;
 using Dapper;
 using Npgsql;

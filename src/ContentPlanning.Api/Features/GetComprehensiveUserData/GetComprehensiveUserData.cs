@@ -1,7 +1,8 @@
 using Carter;
 using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Caching;
 using FluentValidation;
 using MediatR;
@@ -123,8 +124,8 @@ public static class GetComprehensiveUserData
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
             app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<ComprehensiveJsonResult, ProblemHttpResult>> (
-                    string? user_id, long? strategy_id, bool? force_refresh, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Query(user_id, strategy_id, force_refresh ?? false), ct) is { } response
+                    string? user_id, long? strategy_id, bool? force_refresh, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                    await mediator.Send(new Query(user.UserIdOr(user_id), strategy_id, force_refresh ?? false), ct) is { } response
                         ? new ComprehensiveJsonResult(response)
                         : Problems.NotFound(strategy_id is null
                             ? $"User '{user_id}' has neither an onboarding profile nor a content strategy."

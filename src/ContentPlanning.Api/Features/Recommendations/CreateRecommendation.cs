@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -43,17 +43,16 @@ public static class CreateRecommendation
                 cancellationToken);
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/recommendations", async Task<Results<Created<Recommendation>, ProblemHttpResult>> (Command command, IMediator mediator, CancellationToken ct) =>
-                    (await mediator.Send(command, ct)).ToResult(created =>
-                        TypedResults.Created($"{FeatureRegistration.RoutePrefix}/recommendations/{created.Id}", created)))
-                .WithTags("Recommendations")
-                .WithSummary("Record a content recommendation")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/recommendations", async Task<Results<Created<Recommendation>, ProblemHttpResult>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+            {
+                command.UserId = user.UserIdOr(command.UserId);
+                return (await mediator.Send(command, ct)).ToResult(created =>
+                    TypedResults.Created($"{FeatureRegistration.RoutePrefix}/recommendations/{created.Id}", created));
+            })
+            .WithSummary("Record a content recommendation")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem();
 }

@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,31 +10,28 @@ namespace ContentPlanning.Api.Features.Recommendations;
 
 public static class DeleteRecommendation
 {
-    public sealed record Command(long Id) : IRequest<bool>, IOwnedResource
-    {
-        OwnedKind IOwnedResource.Kind => OwnedKind.Recommendation;
+    public sealed record Command(long Id) : IRequest<bool>, IOwnerFilteredResource;
 
-        long? IOwnedResource.ResourceId => Id;
-    }
-
-    internal sealed class Handler(NpgsqlDataSource dataSource, UserDataCache cache) : IRequestHandler<Command, bool>
+    internal sealed class Handler(NpgsqlDataSource dataSource, CurrentUser user, UserDataCache cache) : IRequestHandler<Command, bool>
     {
-        private const string Sql = "DELETE FROM content_recommendations WHERE id = @Id RETURNING user_id";
+        private const string Sql = "DELETE FROM content_recommendations WHERE id = @Id AND (@Owner::text IS NULL OR user_id = @Owner) RETURNING user_id";
 
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken), UserChange.Data);
+            if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken)) is not { } owner)
+            {
+                return false;
+            }
+
+            await cache.InvalidateAsync(owner, UserChange.Data, cancellationToken);
+            return true;
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapDelete("/recommendations/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
-                    await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.RecommendationNotFound(id))
-                .WithTags("Recommendations")
-                .WithSummary("Delete a content recommendation")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete("/recommendations/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new Command(id), ct) ? TypedResults.NoContent() : Problems.RecommendationNotFound(id))
+            .WithSummary("Delete a content recommendation")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -47,22 +47,17 @@ public static class ListRecommendations
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
+    internal static void Map(IEndpointRouteBuilder app)
     {
-        public void AddRoutes(IEndpointRouteBuilder app)
-        {
-            app.MapGet("/recommendations", (string? user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
-                    mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
-                .WithTags("Recommendations")
-                .WithSummary("List a user's recommendations by priority, then newest first")
-                .ProducesValidationProblem();
+        app.MapGet("/recommendations", (string? user_id, string? status, int? limit, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+                mediator.Send(new Query(user.UserIdOr(user_id), status, limit ?? FieldRules.MaxListLimit), ct))
+            .WithSummary("List a user's recommendations by priority, then newest first")
+            .ProducesValidationProblem();
 
-            app.MapGet("/users/{user_id}/recommendations", (string user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
-                    mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
-                .WithName("listUserRecommendations")
-                .WithTags("Recommendations")
-                .WithSummary("A user's recommendations by priority, then newest first (the /recommendations list with the user in the path)")
-                .ProducesValidationProblem();
-        }
+        app.MapGet("/users/{user_id}/recommendations", (string user_id, string? status, int? limit, IMediator mediator, CancellationToken ct) =>
+                mediator.Send(new Query(user_id, status, limit ?? FieldRules.MaxListLimit), ct))
+            .WithName("listUserRecommendations")
+            .WithSummary("A user's recommendations by priority, then newest first (the /recommendations list with the user in the path)")
+            .ProducesValidationProblem();
     }
 }

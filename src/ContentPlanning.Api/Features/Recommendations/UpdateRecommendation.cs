@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -75,19 +74,15 @@ public static class UpdateRecommendation
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPut("/recommendations/{id:long}", async Task<Results<Ok<Recommendation>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>
-                {
-                    command.Id = id;
-                    return (await mediator.Send(command, ct)).ToResult(TypedResults.Ok);
-                })
-                .WithTags("Recommendations")
-                .WithSummary("Replace every field of a content recommendation")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPut("/recommendations/{id:long}", async Task<Results<Ok<Recommendation>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>
+            {
+                command.Id = id;
+                return (await mediator.Send(command, ct)).ToResult(TypedResults.Ok);
+            })
+            .WithSummary("Replace every field of a content recommendation")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem();
 }

@@ -1,6 +1,3 @@
-using Dapper;
-using Npgsql;
-
 namespace ContentPlanning.Api.Features.Shared;
 
 /// <summary>A content strategy as every endpoint returns it: all fields plus completion and timestamps.</summary>
@@ -15,10 +12,6 @@ public sealed class Strategy : StrategyFields
     /// <summary>SELECT list of every strategy column, for queries aliasing content_strategies as <c>s</c>.</summary>
     internal static readonly string SelectColumns =
         "s.id, s.user_id, " + string.Join(", ", Columns.Select(c => "s." + c)) + ", s.completion_percentage, s.created_at, s.updated_at";
-
-    public static async Task<Strategy?> FindAsync(NpgsqlConnection connection, long id, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null) =>
-        await connection.QuerySingleOrDefaultAsync<Strategy>(new CommandDefinition(
-            $"SELECT {SelectColumns} FROM content_strategies s WHERE s.id = @id", new { id }, transaction, cancellationToken: cancellationToken));
 }
 
 /// <summary>A strategy's activation state (strategy_activation_status), null when it was never activated.</summary>

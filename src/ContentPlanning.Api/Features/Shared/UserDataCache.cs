@@ -1,4 +1,3 @@
-using Dapper;
 using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Api.Features.Shared;
@@ -77,20 +76,4 @@ public sealed class UserDataCache(IFusionCache cache)
     /// </summary>
     public ValueTask ExpireAllOnThisNodeAsync(CancellationToken cancellationToken = default) =>
         cache.ClearAsync(allowFailSafe: true, LocalOnly, cancellationToken);
-
-    /// <summary>
-    /// Runs a single-row <c>DELETE ... RETURNING user_id</c> (autocommitted) and, when a row went, invalidates what its
-    /// owner's answers took from it. False when nothing matched.
-    /// </summary>
-    public async Task<bool> DeleteOwnedRowAsync(Npgsql.NpgsqlConnection connection, CommandDefinition delete, UserChange change)
-    {
-        var userId = await connection.QuerySingleOrDefaultAsync<string>(delete);
-        if (userId is null)
-        {
-            return false;
-        }
-
-        await InvalidateAsync(userId, change, delete.CancellationToken);
-        return true;
-    }
 }

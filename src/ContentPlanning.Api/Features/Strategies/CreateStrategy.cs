@@ -1,6 +1,6 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -44,16 +44,13 @@ public static class CreateStrategy
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPost("/strategies", async Task<Created<Strategy>> (Command command, IMediator mediator, CancellationToken ct) =>
-                {
-                    var strategy = await mediator.Send(command, ct);
-                    return TypedResults.Created($"{Infrastructure.Features.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
-                })
-                .WithTags("Strategies")
-                .WithSummary("Create a content strategy")
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/strategies", async Task<Created<Strategy>> (Command command, CurrentUser user, IMediator mediator, CancellationToken ct) =>
+            {
+                command.UserId = user.UserIdOr(command.UserId);
+                var strategy = await mediator.Send(command, ct);
+                return TypedResults.Created($"{Infrastructure.RequestPipeline.FeatureRegistration.RoutePrefix}/strategies/{strategy.Id}", strategy);
+            })
+            .WithSummary("Create a content strategy")
+            .ProducesValidationProblem();
 }

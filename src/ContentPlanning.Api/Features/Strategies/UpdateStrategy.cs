@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -54,17 +53,13 @@ public static class UpdateStrategy
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPut("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>
-                {
-                    command.Id = id;
-                    return await mediator.Send(command, ct) is { } strategy ? TypedResults.Ok(strategy) : Problems.StrategyNotFound(id);
-                })
-                .WithTags("Strategies")
-                .WithSummary("Replace every field of a content strategy")
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPut("/strategies/{id:long}", async Task<Results<Ok<Strategy>, ProblemHttpResult>> (long id, Command command, IMediator mediator, CancellationToken ct) =>
+            {
+                command.Id = id;
+                return await mediator.Send(command, ct) is { } strategy ? TypedResults.Ok(strategy) : Problems.StrategyNotFound(id);
+            })
+            .WithSummary("Replace every field of a content strategy")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem();
 }

@@ -1,6 +1,5 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,17 +18,19 @@ public static class DeleteUserProfile
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await cache.DeleteOwnedRowAsync(connection, new CommandDefinition(Sql, request, cancellationToken: cancellationToken), UserChange.Data);
+            if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, request, cancellationToken: cancellationToken)) is not { } owner)
+            {
+                return false;
+            }
+
+            await cache.InvalidateAsync(owner, UserChange.Data, cancellationToken);
+            return true;
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapDelete("/users/{user_id}/profile", async Task<Results<NoContent, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>
-                    UserIdRules.IsValid(user_id) && await mediator.Send(new Command(user_id), ct) ? TypedResults.NoContent() : Problems.ProfileNotFound(user_id))
-                .WithTags("User profiles")
-                .WithSummary("Delete a user's onboarding profile")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete("/users/{user_id}/profile", async Task<Results<NoContent, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>
+                UserIdRules.IsValid(user_id) && await mediator.Send(new Command(user_id), ct) ? TypedResults.NoContent() : Problems.ProfileNotFound(user_id))
+            .WithSummary("Delete a user's onboarding profile")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

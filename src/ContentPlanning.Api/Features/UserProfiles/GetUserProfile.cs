@@ -1,6 +1,5 @@
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,16 +22,12 @@ public static class GetUserProfile
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        // A malformed user_id cannot have a profile: 404, like any absent one, without a database round trip.
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/users/{user_id}/profile", async Task<Results<Ok<UserProfile>, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>
-                    UserIdRules.IsValid(user_id) && await mediator.Send(new Query(user_id), ct) is { } profile
-                        ? TypedResults.Ok(profile)
-                        : Problems.ProfileNotFound(user_id))
-                .WithTags("User profiles")
-                .WithSummary("Read a user's onboarding profile")
-                .ProducesProblem(StatusCodes.Status404NotFound);
-    }
+    // A malformed user_id cannot have a profile: 404, like any absent one, without a database round trip.
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/users/{user_id}/profile", async Task<Results<Ok<UserProfile>, ProblemHttpResult>> (string user_id, IMediator mediator, CancellationToken ct) =>
+                UserIdRules.IsValid(user_id) && await mediator.Send(new Query(user_id), ct) is { } profile
+                    ? TypedResults.Ok(profile)
+                    : Problems.ProfileNotFound(user_id))
+            .WithSummary("Read a user's onboarding profile")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 }

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using Carter;
 using ContentPlanning.Api.Features.Shared;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Dapper;
 using FluentValidation;
 using MediatR;
@@ -58,20 +57,16 @@ public static class PutUserProfile
         }
     }
 
-    internal sealed class Endpoint : ICarterModule
-    {
-        public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPut("/users/{user_id}/profile", async Task<Results<Created<UserProfile>, Ok<UserProfile>>> (
-                    string user_id, Command command, IMediator mediator, CancellationToken ct) =>
-                {
-                    command.UserId = user_id;
-                    var response = await mediator.Send(command, ct);
-                    return response.Created
-                        ? TypedResults.Created($"{FeatureRegistration.RoutePrefix}/users/{Uri.EscapeDataString(user_id)}/profile", response.Profile)
-                        : TypedResults.Ok(response.Profile);
-                })
-                .WithTags("User profiles")
-                .WithSummary("Create or replace a user's onboarding profile (201 when created, 200 when replaced)")
-                .ProducesValidationProblem();
-    }
+    internal static void Map(IEndpointRouteBuilder app) =>
+        app.MapPut("/users/{user_id}/profile", async Task<Results<Created<UserProfile>, Ok<UserProfile>>> (
+                string user_id, Command command, IMediator mediator, CancellationToken ct) =>
+            {
+                command.UserId = user_id;
+                var response = await mediator.Send(command, ct);
+                return response.Created
+                    ? TypedResults.Created($"{FeatureRegistration.RoutePrefix}/users/{Uri.EscapeDataString(user_id)}/profile", response.Profile)
+                    : TypedResults.Ok(response.Profile);
+            })
+            .WithSummary("Create or replace a user's onboarding profile (201 when created, 200 when replaced)")
+            .ProducesValidationProblem();
 }

@@ -1,3 +1,4 @@
+using ContentPlanning.Api.Infrastructure.Hosting;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -37,7 +38,7 @@ public sealed partial class DatabaseListener(
     DatabaseConnections connections,
     NpgsqlDataSource requestPool,
     IEnumerable<IDatabaseNotificationHandler> handlers,
-    IConfiguration configuration,
+    NodeIdentity node,
     IOptions<DatabaseOptions> options,
     ILogger<DatabaseListener> logger) : BackgroundService
 {
@@ -68,8 +69,7 @@ public sealed partial class DatabaseListener(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var nodeId = configuration["Cache:NodeId"] is { Length: > 0 } configured ? configured : $"{Environment.MachineName}-{Environment.ProcessId}";
-        var connectionString = connections.ListenerConnectionString(nodeId);
+        var connectionString = connections.ListenerConnectionString(node.Id);
         var interval = options.Value.ListenerCheckInterval;
         var reconnectDelay = _handlers.Select(h => h.ReconnectDelay).Where(d => d is not null).Select(d => d!.Value)
             .DefaultIfEmpty(TimeSpan.FromSeconds(1)).Min();

@@ -7,6 +7,7 @@ public static class DatabaseServiceCollectionExtensions
 {
     public static IServiceCollection AddDatabase(this IServiceCollection services, IConfiguration configuration)
     {
+        DapperTypeHandlers.Register();
         services.AddOptions<DatabaseOptions>()
             .Bind(configuration.GetSection(DatabaseOptions.Section))
             .ValidateDataAnnotations()

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 
 namespace ContentPlanning.Api.Infrastructure.Http;
@@ -65,72 +64,24 @@ public static class HttpExtensions
         private readonly HttpContext _context = context;
     }
 
-    /// <summary>Rejects declared bodies over the limit before anything reads them (Kestrel enforces the same limit for streamed bodies).</summary>
+    /// <summary>
+    /// Rejects a declared body over the limit with a 413 problem before anything reads it. A body of unknown length
+    /// (chunked) is counted by Kestrel itself (<c>MaxRequestBodySize</c>, set above), whose 413 reaches the exception handler.
+    /// </summary>
     // Not an async lambda: a request within the limit passes straight on, without a state machine of its own.
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(static (context, next) =>
     {
-        if (context.Request.ContentLength > MaxRequestBodyBytes)
+        if (context.Request.ContentLength <= MaxRequestBodyBytes || context.Request.ContentLength is null)
         {
-            var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            return problems.WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = { Status = 413, Title = "Request body too large", Detail = $"The request body may be at most {MaxRequestBodyBytes} bytes." },
-            }).AsTask();
+            return next(context);
         }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        return problems.WriteAsync(new ProblemDetailsContext
         {
-            limit.MaxRequestBodySize = MaxRequestBodyBytes;
-        }
-        else if (context.Request.ContentLength is null)
-        {
-            // A server without the limit feature (the in-memory test server, some proxies' hosts) and a chunked body:
-            // count what is read instead.
-            context.Request.Body = new LimitedBody(context.Request.Body, MaxRequestBodyBytes);
-        }
-
-        return next(context);
+            HttpContext = context,
+            ProblemDetails = { Status = 413, Title = "Request body too large", Detail = $"The request body may be at most {MaxRequestBodyBytes} bytes." },
+        }).AsTask();
     });
-
-    /// <summary>Reads through to the request body and fails the request with a 413 once more than the limit was read.</summary>
-    private sealed class LimitedBody(Stream inner, long limit) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private int Count(int read)
-        {
-            _read += read;
-            return _read > limit
-                ? throw new BadHttpRequestException($"The request body may be at most {limit} bytes.", StatusCodes.Status413PayloadTooLarge)
-                : read;
-        }
-
-        public override void Flush() => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

@@ -17,7 +17,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         var problem = exception switch
         {
             ValidationException validation => ValidationProblem(validation),
-            ContentPlanning.Api.Infrastructure.Features.NotOwnedException notOwned => Problem(404, "Not found", notOwned.Message),
+            ContentPlanning.Api.Infrastructure.RequestPipeline.NotOwnedException notOwned => Problem(404, "Not found", notOwned.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(413, "Request body too large",
                 $"The request body may be at most {HttpExtensions.MaxRequestBodyBytes} bytes."),
             BadHttpRequestException bad => BadRequest(bad),

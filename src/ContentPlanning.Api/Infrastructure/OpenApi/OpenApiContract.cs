@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -23,6 +23,8 @@ namespace ContentPlanning.Api.Infrastructure.OpenApi;
 public static class OpenApiContract
 {
     public const string DocumentName = "v1";
+
+    private const string FeatureNamespace = nameof(ContentPlanning) + "." + nameof(ContentPlanning.Api) + "." + nameof(ContentPlanning.Api.Features);
 
     public static IServiceCollection AddOpenApiContract(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, options =>
@@ -142,7 +144,7 @@ public static class OpenApiContract
     {
         for (var type = handler?.DeclaringType; type is not null; type = type.DeclaringType)
         {
-            if (type is { IsAbstract: true, IsSealed: true } && type.Namespace?.StartsWith(typeof(FeatureRegistration).Namespace![..^"Infrastructure.Features".Length] + "Features", StringComparison.Ordinal) == true)
+            if (type is { IsAbstract: true, IsSealed: true } && type.Namespace?.StartsWith(FeatureNamespace, StringComparison.Ordinal) == true)
             {
                 return JsonNamingPolicy.CamelCase.ConvertName(type.Name);
             }

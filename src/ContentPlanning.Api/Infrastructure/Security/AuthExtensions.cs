@@ -1,5 +1,4 @@
-using System.Security.Claims;
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -20,7 +19,7 @@ public static partial class AuthExtensions
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddHttpContextAccessor();
-        services.AddSingleton<CallerAccessor>();
+        services.AddScoped(sp => CurrentUser.From(sp.GetRequiredService<IHttpContextAccessor>().HttpContext, sp.GetRequiredService<IOptions<AuthOptions>>().Value));
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
@@ -110,35 +109,6 @@ internal sealed class ScopeByMethodHandler(IOptions<AuthOptions> options) : Auth
         return Task.CompletedTask;
     }
 }
-
-/// <summary>Who a request acts as, for the ownership checks.</summary>
-public sealed class CallerAccessor(IHttpContextAccessor accessor, IOptions<AuthOptions> options)
-{
-    private readonly AuthOptions _options = options.Value;
-
-    /// <summary>
-    /// The one user the caller may act for, or null when it may act for anyone: auth off, a service token with
-    /// <see cref="Scopes.AnyUser"/>, or no HTTP request at all (the command line, background work).
-    /// </summary>
-    public RestrictedCaller? Current()
-    {
-        if (_options.Disabled || accessor.HttpContext?.User is not { } user || user.Identity?.IsAuthenticated != true)
-        {
-            // An unauthenticated request never reaches a feature handler in jwt mode (the fallback policy stops it).
-            return null;
-        }
-
-        if (user.Has(Scopes.AnyUser))
-        {
-            return null;
-        }
-
-        return new RestrictedCaller(user.FindFirstValue(_options.UserIdClaim));
-    }
-}
-
-/// <summary>An end user's token: it may act only on <see cref="UserId"/> (null: the token names no user, so on nothing).</summary>
-public sealed record RestrictedCaller(string? UserId);
 
 /// <summary>Shows on <c>/health/ready</c> how callers are authenticated, so a node left on <c>none</c> is visible.</summary>
 internal sealed class AuthModeHealthCheck(IOptions<AuthOptions> options) : IHealthCheck

@@ -1,4 +1,4 @@
-using ContentPlanning.Api.Infrastructure.Features;
+using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 

@@ -47,7 +47,7 @@ public static class TelemetryExtensions
         var prometheus = PrometheusOptions.From(configuration);
         builder.Services.AddSingleton(prometheus);
         builder.Services.AddSingleton<RecentSpans>();
-        var telemetry = builder.Services.AddOpenTelemetry()
+        builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
             .WithTracing(tracing =>
             {
@@ -95,7 +95,6 @@ public static class TelemetryExtensions
                     logging.AddOtlpExporter();
                 }
             }, options => options.IncludeFormattedMessage = true);
-        _ = telemetry;
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Logging.AddSimpleConsole(o =>

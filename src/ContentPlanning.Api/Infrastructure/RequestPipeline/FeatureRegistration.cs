@@ -4,7 +4,7 @@ using ContentPlanning.Api.Features.Shared;
 using FluentValidation;
 using MediatR;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 public static class FeatureRegistration
 {
@@ -16,13 +16,12 @@ public static class FeatureRegistration
     public static IServiceCollection AddFeatures(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<IMediator>(sp => new Mediator(sp.GetService));
-        // MediatR 5.1 resolves a request's behaviours on every Send. They hold only singletons, so they are singletons
-        // themselves: the container then keeps one array of them per request type instead of building it per call.
+        // MediatR 5.1 resolves a request's behaviours on every Send. Those holding only singletons are singletons themselves.
         services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(TracingBehavior<,>));
         // Outside ownership and validation: a dead pooled connection fails the owner lookup as readily as the handler.
         services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(BrokenConnectionRetryBehavior<,>));
-        // Ownership before validation: it fills in an end user's own user_id where the request left it out.
-        services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(OwnershipBehavior<,>));
+        // Ownership before validation (another user's object is 404 whatever its body); scoped: it reads the CurrentUser.
+        services.AddScoped(typeof(IPipelineBehavior<,>), typeof(OwnershipBehavior<,>));
         services.AddSingleton(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
 
         foreach (var type in FeatureAssembly.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false }))
@@ -47,7 +46,6 @@ public static class FeatureRegistration
             .WithEmptyResponseNegotiators());
 
         // Shared by the slices (Features/Shared).
-        DapperTypeHandlers.Register();
         services.AddSingleton<UserDataCache>();
         services.AddSingleton(TimeProvider.System);
 
@@ -56,14 +54,24 @@ public static class FeatureRegistration
         return services;
     }
 
-    /// <summary>Maps every Carter module under <see cref="RoutePrefix"/>.</summary>
+    /// <summary>
+    /// Maps every Carter module under <see cref="RoutePrefix"/>, each into a group of its own: one module per area (its
+    /// routes tagged once, e.g. StrategiesArea.Routes) or a one-use-case slice's own Endpoint. The OpenAPI document lists
+    /// paths in that order, which is the assembly's type order: top-level modules first (CacheAdminModule), then nested
+    /// ones folder by folder; an area's module is nested in its area class so the committed document keeps its order.
+    /// </summary>
     public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder app)
     {
         // Any route may meet a database outage (503) or the unexpected (500); both are problem details.
         var api = app.MapGroup(RoutePrefix);
         api.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.ProducesProblem(StatusCodes.Status500InternalServerError);
-        api.MapCarter();
+        // Not MapCarter: it maps plain modules onto one builder, whose routes then share one data source, listed where
+        // the first of them is, instead of following the module order.
+        foreach (var module in app.ServiceProvider.GetServices<ICarterModule>())
+        {
+            module.AddRoutes(api.MapGroup(string.Empty));
+        }
 
         return app;
     }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using ContentPlanning.Api.Infrastructure.Telemetry;
 using MediatR;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 /// <summary>
 /// Runs every MediatR request in a span named after the request type (e.g. <c>ActivateStrategy.Command</c>) and records

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FluentValidation.Results;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 /// <summary>
 /// What PostgreSQL can store and the service can answer, checked once for every request in the validation step, so no

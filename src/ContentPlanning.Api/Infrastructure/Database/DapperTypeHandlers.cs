@@ -4,7 +4,7 @@ using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace ContentPlanning.Api.Features.Shared;
+namespace ContentPlanning.Api.Infrastructure.Database;
 
 /// <summary>How Dapper maps the column types the slices use: jsonb as <see cref="JsonNode"/>, timestamptz as UTC <see cref="DateTimeOffset"/>, snake_case columns.</summary>
 internal static class DapperTypeHandlers

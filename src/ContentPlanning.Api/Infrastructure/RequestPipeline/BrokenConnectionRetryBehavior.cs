@@ -2,7 +2,7 @@ using ContentPlanning.Api.Infrastructure.Database;
 using MediatR;
 using Npgsql;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 /// <summary>
 /// Runs a request once more, on a new connection, when it failed on a broken database connection having committed

@@ -1,11 +1,12 @@
+using ContentPlanning.Api.Features.Shared;
 using Dapper;
 
-namespace ContentPlanning.Api.Features.Shared;
+namespace ContentPlanning.Api.Features.GetActiveStrategy;
 
 /// <summary>
 /// Which strategy a user's planning works from: the active one; else the most recent with an AI analysis; else the
 /// most recent of any kind (by created_at, ties to the higher id). With a strategy id, that strategy if it is the user's.
-/// One statement, so it can join a batch.
+/// One statement, so it can join a batch (the comprehensive data's read joins it).
 /// </summary>
 public static class StrategyResolution
 {

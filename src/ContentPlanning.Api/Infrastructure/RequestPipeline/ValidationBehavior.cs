@@ -1,7 +1,7 @@
 using FluentValidation;
 using MediatR;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 /// <summary>
 /// The one place requests are validated: the storable-input rules, then every FluentValidation validator of the request,

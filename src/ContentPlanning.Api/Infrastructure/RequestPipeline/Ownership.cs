@@ -1,16 +1,17 @@
-using System.Collections.Concurrent;
-using System.Reflection;
 using ContentPlanning.Api.Infrastructure.Security;
 using Dapper;
 using MediatR;
 using Npgsql;
 
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
-// Every MediatR request declares whose data it touches with one of the three markers below; OwnershipBehavior enforces
-// them before validation and the handler run, and a test fails for a request type that declares none.
+// Every MediatR request declares whose data it touches with one of the markers below; OwnershipBehavior enforces them
+// before validation and the handler run, and a test fails for a request type that declares none.
 
-/// <summary>The request acts on the data of <see cref="UserId"/> (from the path, the query or the body).</summary>
+/// <summary>
+/// The request acts on the data of <see cref="UserId"/> (from the path, the query or the body; the endpoint puts the
+/// token's own user where the caller named none: <see cref="CurrentUser.UserIdOr"/>).
+/// </summary>
 public interface IUserScoped
 {
     string? UserId { get; }
@@ -25,6 +26,12 @@ public interface IOwnedResource
     long? ResourceId { get; }
 }
 
+/// <summary>
+/// The request addresses one object by id and its handler's own query keeps to <see cref="CurrentUser.OwnerFilter"/>, so
+/// another user's object reads as a missing one without a second round trip for the owner.
+/// </summary>
+public interface IOwnerFilteredResource;
+
 /// <summary>An operator's request (admin routes, guarded by the admin policy) or the service's own (a job's run), not an end user's.</summary>
 public interface IAdminRequest;
 
@@ -34,7 +41,6 @@ public enum OwnedKind
     Strategy,
     GapAnalysis,
     Recommendation,
-    AnalyticsRecord,
     Calendar,
     CalendarEvent,
 }
@@ -44,39 +50,27 @@ public sealed class NotOwnedException(string detail) : Exception(detail);
 
 /// <summary>
 /// The one ownership check: an end user's token (no <see cref="Scopes.AnyUser"/>) may act only on its own user_id and on
-/// objects it owns. A user-scoped request that names no user_id acts for the token's user.
+/// objects it owns. It only checks: the endpoint has filled in the user (<see cref="CurrentUser"/>).
 /// </summary>
-internal sealed class OwnershipBehavior<TRequest, TResponse>(CallerAccessor callers, NpgsqlDataSource dataSource)
+internal sealed class OwnershipBehavior<TRequest, TResponse>(CurrentUser user, NpgsqlDataSource dataSource)
     : IPipelineBehavior<TRequest, TResponse>
 {
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
-        if (callers.Current() is not { } caller)
-        {
-            return await next();
-        }
-
-        if (request is IAdminRequest)
+        if (!user.IsRestricted || request is IAdminRequest)
         {
             // Admin routes are guarded by the admin policy (AdminAccess); a request reaching here passed it.
             return await next();
         }
 
-        if (caller.UserId is not { Length: > 0 } me)
+        if (user.Id is not { Length: > 0 } me)
         {
-            throw new NotOwnedException($"The token names no user (claim missing); it may act for no user.");
+            throw CurrentUser.NoUser();
         }
 
-        if (request is IUserScoped scoped)
+        if (request is IUserScoped scoped && !string.Equals(scoped.UserId, me, StringComparison.Ordinal))
         {
-            if (string.IsNullOrEmpty(scoped.UserId))
-            {
-                UserIdSetter.Fill(request!, me);
-            }
-            else if (!string.Equals(scoped.UserId, me, StringComparison.Ordinal))
-            {
-                throw new NotOwnedException($"User {scoped.UserId} has no data here.");
-            }
+            throw new NotOwnedException($"User {scoped.UserId} has no data here.");
         }
 
         // A non-positive id is bad input: the validator answers it (400), not the owner lookup.
@@ -99,7 +93,6 @@ internal sealed class OwnershipBehavior<TRequest, TResponse>(CallerAccessor call
         OwnedKind.Strategy => $"Content strategy {id} does not exist.",
         OwnedKind.GapAnalysis => $"Content gap analysis {id} does not exist.",
         OwnedKind.Recommendation => $"Content recommendation {id} does not exist.",
-        OwnedKind.AnalyticsRecord => $"Content analytics record {id} does not exist.",
         OwnedKind.Calendar => $"Calendar {id} does not exist.",
         OwnedKind.CalendarEvent => $"Calendar event {id} does not exist.",
         _ => $"Object {id} does not exist.",
@@ -110,7 +103,6 @@ internal sealed class OwnershipBehavior<TRequest, TResponse>(CallerAccessor call
         OwnedKind.Strategy => StrategyOwnerSql,
         OwnedKind.GapAnalysis => GapAnalysisOwnerSql,
         OwnedKind.Recommendation => RecommendationOwnerSql,
-        OwnedKind.AnalyticsRecord => AnalyticsOwnerSql,
         OwnedKind.Calendar => CalendarOwnerSql,
         OwnedKind.CalendarEvent => CalendarEventOwnerSql,
         _ => throw new InvalidOperationException($"No owner lookup for {kind}."),
@@ -122,8 +114,6 @@ internal sealed class OwnershipBehavior<TRequest, TResponse>(CallerAccessor call
 
     private const string RecommendationOwnerSql = "SELECT user_id FROM content_recommendations WHERE id = @Id";
 
-    private const string AnalyticsOwnerSql = "SELECT user_id FROM content_analytics WHERE id = @Id";
-
     private const string CalendarOwnerSql = "SELECT user_id FROM generated_calendars WHERE id = @Id";
 
     private const string CalendarEventOwnerSql = """
@@ -132,17 +122,4 @@ internal sealed class OwnershipBehavior<TRequest, TResponse>(CallerAccessor call
         JOIN content_strategies s ON s.id = e.strategy_id
         WHERE e.id = @Id
         """;
-}
-
-/// <summary>Writes the token's user into a request that left user_id out (records' init-only properties included).</summary>
-internal static class UserIdSetter
-{
-    private static readonly ConcurrentDictionary<Type, PropertyInfo?> Properties = new();
-
-    public static void Fill(object request, string userId)
-    {
-        var property = Properties.GetOrAdd(request.GetType(), static t => t.GetProperty(nameof(IUserScoped.UserId)) is { CanWrite: true } p ? p : null)
-            ?? throw new InvalidOperationException($"{request.GetType()} declares IUserScoped but its UserId cannot be set.");
-        property.SetValue(request, userId);
-    }
 }

@@ -1,4 +1,4 @@
-namespace ContentPlanning.Api.Infrastructure.Features;
+namespace ContentPlanning.Api.Infrastructure.RequestPipeline;
 
 /// <summary>
 /// Optional, per slice: registers the slice's own services (background workers, options), so a slice that needs
