@@ -19,13 +19,8 @@ public static class DeleteAnalyticsRecord
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken)) is not { } owner)
-            {
-                return false;
-            }
-
-            await cache.InvalidateAsync(owner, UserChange.Data, cancellationToken);
-            return true;
+            var owner = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
+            return await cache.InvalidateDeletedAsync(owner, UserChange.Data, cancellationToken);
         }
     }
 

@@ -66,6 +66,21 @@ public sealed class UserDataCache(IFusionCache cache)
     public ValueTask InvalidateAsync(string userId, UserChange change, CancellationToken cancellationToken = default, bool inBackground = false) =>
         cache.RemoveByTagAsync(TagsOf(userId, change), inBackground ? null : Awaited, cancellationToken);
 
+    /// <summary>
+    /// After a <c>DELETE ... RETURNING user_id</c>: evicts what the deleted row's owner's answers took from it and answers
+    /// true, or answers false when no row went (<paramref name="owner"/> null).
+    /// </summary>
+    public async Task<bool> InvalidateDeletedAsync(string? owner, UserChange change, CancellationToken cancellationToken)
+    {
+        if (owner is null)
+        {
+            return false;
+        }
+
+        await InvalidateAsync(owner, change, cancellationToken);
+        return true;
+    }
+
     /// <summary>Evicts the user's answers that <paramref name="change"/> can have changed from this node's L1 only (no L2 write, no backplane message).</summary>
     public ValueTask InvalidateOnThisNodeAsync(string userId, UserChange change, CancellationToken cancellationToken = default) =>
         cache.RemoveByTagAsync(TagsOf(userId, change), LocalOnly, cancellationToken);

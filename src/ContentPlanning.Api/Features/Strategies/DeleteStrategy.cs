@@ -20,13 +20,8 @@ public static class DeleteStrategy
         public async Task<bool> Handle(Command request, CancellationToken cancellationToken)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken)) is not { } owner)
-            {
-                return false;
-            }
-
-            await cache.InvalidateAsync(owner, UserChange.Strategy, cancellationToken);
-            return true;
+            var owner = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new { request.Id, Owner = user.OwnerFilter }, cancellationToken: cancellationToken));
+            return await cache.InvalidateDeletedAsync(owner, UserChange.Strategy, cancellationToken);
         }
     }
 
