@@ -251,7 +251,9 @@ public sealed class CachingTests : DatabaseTest
         var id = await CreateIdAsync(client, "user-1", "Survives");
         await CreateIdAsync(client, "user-2", "Never read");
         var fresh = await GetActiveAsync(client, "user-1");
-        Assert.That(Source(fresh), Is.EqualTo("database"));
+        // Cached either by this read or, first, by the refresh that follows a strategy write (the node claiming the change
+        // notification recomputes the user's answers): both leave a value for fail-safe below.
+        Assert.That(Source(fresh), Is.AnyOf("database", "memory"));
         // The next read must go to the database, which is about to be unreachable; the expired value stays for fail-safe.
         await node.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>().ExpireAsync(Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"));
 
