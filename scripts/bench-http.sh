@@ -38,44 +38,18 @@ API=http://127.0.0.1:$API_PORT
 MINIMAL=http://127.0.0.1:${BENCH_MINIMAL_PORT:-$((API_PORT + 1))}
 BEARER=http://127.0.0.1:${BENCH_BEARER_PORT:-$((API_PORT + 2))}
 B=$API/api/content-planning
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
-ensure_packages
-command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
-  || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
-
-API_PID= API2_PID= MINIMAL_PID= BEARER_PID=
-cleanup() {
-  [ -n "$MINIMAL_PID" ] && kill "$MINIMAL_PID" 2>/dev/null && wait "$MINIMAL_PID" 2>/dev/null || true
-  [ -n "$BEARER_PID" ] && kill "$BEARER_PID" 2>/dev/null && wait "$BEARER_PID" 2>/dev/null || true
-  [ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
-  [ -n "$API2_PID" ] && kill "$API2_PID" 2>/dev/null && wait "$API2_PID" 2>/dev/null || true
-  stop_redis "$REDIS_PORT"
-  stop_postgres "$DATA/pg"
-}
-trap cleanup EXIT
-stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA/results"
-PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
-ensure_database "$PG_PORT" content_planning
-start_redis "$DATA/redis" "$REDIS_PORT"
-
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning;Maximum Pool Size=64"
-export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
-export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Benchmark__Enabled=true
-export Admin__ApiKey=bench-admin-key-0123456789 Auth__Mode=none
+# (BENCH_API_DLL: measure another build of the API, e.g. an older commit's, for a before/after table.)
+start_bench_servers "$DATA" "$PG_PORT" "$REDIS_PORT" content_planning wrk
+mkdir -p "$DATA/results"
+export ConnectionStrings__Postgres="$ConnectionStrings__Postgres;Maximum Pool Size=64"
+export Logging__LogLevel__Default=Warning Benchmark__Enabled=true Admin__ApiKey=bench-admin-key-0123456789
 # Throughput, not limits, is measured here: one client (wrk) would otherwise hit the per-caller limits at once.
 export RateLimiting__CalendarGenerationPerMinute=1000000 RateLimiting__CacheWarmPerMinute=1000000
 # Production tracing samples: 1 % of root requests by default (OTEL_TRACES_SAMPLER / _ARG override it, e.g. always_on).
 export OTEL_TRACES_SAMPLER=${OTEL_TRACES_SAMPLER:-parentbased_traceidratio} OTEL_TRACES_SAMPLER_ARG=${OTEL_TRACES_SAMPLER_ARG:-0.01}
 
-echo "== Building (Release)"
-dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet build tests/ContentPlanning.MinimalApp -c Release -nologo -v quiet -clp:ErrorsOnly
 MINIMAL_DLL=$ROOT/tests/ContentPlanning.MinimalApp/bin/Release/net10.0/ContentPlanning.MinimalApp.dll
-# BENCH_API_DLL: measure another build of the API (e.g. an older commit's, for a before/after table) with this script.
-API_DLL=${BENCH_API_DLL:-$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll}
-API_DIR=$(dirname "$API_DLL")
-dotnet "$API_DLL" migrate >/dev/null
 
 echo "== Seeding $USERS users"
 start=$(date +%s.%N)
@@ -84,12 +58,7 @@ awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "   seeded in %.1f s: ",
 psql -tA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -c \
   "SELECT (SELECT count(*) FROM user_profiles) || ' profiles, ' || (SELECT count(*) FROM content_strategies) || ' strategies, ' || (SELECT count(*) FROM content_gap_analyses) || ' gap analyses, ' || (SELECT count(*) FROM content_recommendations) || ' recommendations, ' || (SELECT count(*) FROM content_analytics) || ' analytics rows'"
 
-start_api() {
-  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
-  API_PID=$!
-  for _ in $(seq 1 100); do curl -sf "$API/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "The API did not become ready (see $DATA/api.log)" >&2; exit 1
-}
+start_api() { start_bench_api api "$API"; API_PID=$STARTED_PID; }
 echo "== Starting the API on $API"
 start_api
 
@@ -147,9 +116,8 @@ DURATION=$($SIMULATE && echo 5 || echo "$DURATION") run_wrk warm-active 1 "/user
 if $SIMULATE; then
   API2=http://127.0.0.1:${BENCH_API2_PORT:-$((API_PORT + 10))}
   echo "== Starting a second node on $API2"
-  (cd "$API_DIR" && exec dotnet "$API_DLL" --urls "$API2") >"$DATA/api2.log" 2>&1 &
-  API2_PID=$!
-  for _ in $(seq 1 100); do curl -sf "$API2/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+  start_bench_api api2 "$API2"
+  API2_PID=$STARTED_PID
   echo "== Generating 300 calendars (the calendar reads' targets)"
   for u in $(seq 1 300); do
     curl -sf -o /dev/null -H 'Content-Type: application/json' -d "{\"user_id\": \"bench-$u\", \"calendar_type\": \"monthly\"}" "$B/calendar-generation/generate-calendar"
@@ -212,11 +180,12 @@ openapi=$(curl -s "$API/openapi/v1.json")
 echo "== Starting the minimal app on $MINIMAL (the baseline) and the API with bearer tokens on $BEARER"
 (exec dotnet "$MINIMAL_DLL" --urls "$MINIMAL" comprehensive="$DATA/typical.json" active="$DATA/active.json") >"$DATA/minimal.log" 2>&1 &
 MINIMAL_PID=$!
+BENCH_PIDS+=("$MINIMAL_PID")
 SIGNING_KEY=$(head -c 32 /dev/urandom | base64)
 bearer_env=(Auth__Mode=jwt Auth__SigningKey="$SIGNING_KEY" Auth__Issuer=bench Auth__Audience=content-planning)
 TOKEN_USER=$(env "${bearer_env[@]}" dotnet "$API_DLL" token bench-1 user 12)
-(cd "$API_DIR" && exec env "${bearer_env[@]}" dotnet "$API_DLL" --urls "$BEARER") >"$DATA/bearer.log" 2>&1 &
-BEARER_PID=$!
+start_bench_api bearer "$BEARER" "${bearer_env[@]}"
+BEARER_PID=$STARTED_PID
 for url in "$MINIMAL/comprehensive" "$BEARER/health/ready"; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null "$url" && break; sleep 0.2; done
   curl -sf -o /dev/null "$url" || { echo "$url did not answer (see $DATA/*.log)" >&2; exit 1; }
@@ -239,7 +208,7 @@ run_case() {
     rr-1000) run_wrk "$1" 1000 "/calendar-generation/comprehensive-user-data?user_id={user}" ;;
     cold-l2-all)
       # L1 emptied by the API's benchmark route; a build without it is restarted instead (which also empties L1).
-      curl -sf -X POST "$B/benchmark/clear-memory" || { kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; start_api; }
+      curl -sf -X POST "$B/benchmark/clear-memory" || { stop_bench_pids "$API_PID"; start_api; }
       run_wrk "$1" "$USERS" "/calendar-generation/comprehensive-user-data?user_id={user}" GET "" "$WARM_MAX" ;;
     force-1000) run_wrk "$1" 1000 "/calendar-generation/comprehensive-user-data?user_id={user}&force_refresh=true" ;;
     active-hot) run_wrk "$1" 1 "/users/bench-1/active-strategy" ;;

@@ -22,45 +22,20 @@ done
 BASE=${BENCH_JOBS_PORT_BASE:-56490}
 PG_PORT=$((BASE + 1)) REDIS_PORT=$((BASE + 2))
 DATA=$ROOT/.local/bench-jobs
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-ensure_packages
-
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  stop_redis "$REDIS_PORT"
-  stop_postgres "$DATA/pg"
-}
-trap cleanup EXIT
-stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA"
-PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
-ensure_database "$PG_PORT" content_planning
-start_redis "$DATA/redis" "$REDIS_PORT"
-PSQL=(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning)
-
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning"
-export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
-export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Auth__Mode=none Admin__ApiKey=bench-admin-key-0123456789
+start_bench_servers "$DATA" "$PG_PORT" "$REDIS_PORT" content_planning
+export Logging__LogLevel__Default=Warning Admin__ApiKey=bench-admin-key-0123456789
 export RateLimiting__CalendarGenerationPerMinute=1000000 OTEL_TRACES_SAMPLER=always_off
-
-echo "== Building (Release)"
-dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
-dotnet "$API_DLL" migrate >/dev/null
+PSQL=(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning)
 "${PSQL[@]}" -c "INSERT INTO content_strategies (user_id, name, industry, content_pillars, business_objectives)
   SELECT 'jobs-' || i, 'Plan', 'retail', '{\"Education\": 3, \"Stories\": 1}', '[\"brand awareness\"]' FROM generate_series(1, $JOBS) i"
 
 # start_node N [ENV=VALUE ...]: API node N (1 or 2) on port BASE+2+N; waits until ready.
 start_node() {
   local n=$1; shift
-  local url=http://127.0.0.1:$((BASE + 2 + n))
-  (cd src/ContentPlanning.Api && exec env Cache__NodeId="jobs-node-$n" "$@" dotnet "$API_DLL" --urls "$url") >"$DATA/node-$n.log" 2>&1 &
-  PIDS+=($!)
-  eval "NODE_PID_$n=$!"
-  for _ in $(seq 1 150); do curl -sf "$url/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "node $n did not become ready (see $DATA/node-$n.log)" >&2; exit 1
+  start_bench_api "node-$n" "http://127.0.0.1:$((BASE + 2 + n))" Cache__NodeId="jobs-node-$n" "$@"
+  eval "NODE_PID_$n=$STARTED_PID"
 }
-stop_nodes() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; PIDS=(); }
+stop_nodes() { stop_bench_pids; }
 
 # concurrent NODES: JOBS quarterly starts at once, spread over the nodes; waits for all; prints one table row.
 concurrent() {

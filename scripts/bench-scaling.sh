@@ -25,32 +25,11 @@ PG_PORT=${BENCH_PG_PORT:-56491} REDIS_PORT=${BENCH_REDIS_PORT:-56492} API_PORT=$
 DATA=$ROOT/.local/bench-scaling
 API=http://127.0.0.1:$API_PORT
 B=$API/api/content-planning
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
-ensure_packages
-API_PID=
-cleanup() {
-  [ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
-  stop_redis "$REDIS_PORT"
-  stop_postgres "$DATA/pg"
-}
-trap cleanup EXIT
-stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA"
-PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
-ensure_database "$PG_PORT" content_planning
-start_redis "$DATA/redis" "$REDIS_PORT"
-
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning"
-export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
-export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Auth__Mode=none Admin__ApiKey=bench-admin-key-0123456789
+start_bench_servers "$DATA" "$PG_PORT" "$REDIS_PORT" content_planning
+export Logging__LogLevel__Default=Warning Admin__ApiKey=bench-admin-key-0123456789
 export RateLimiting__CalendarGenerationPerMinute=1000000 RateLimiting__CacheWarmPerMinute=1000000
 # Each user's byte bound is well above what the 1 000-row users and the largest calendar hold.
 export Database__MaxUserSourceBytes=268435456
-
-echo "== Building (Release)"
-dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
-dotnet "$API_DLL" migrate >/dev/null
 PSQL=(psql -q -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning -v ON_ERROR_STOP=1)
 
 echo "== Seeding"
@@ -81,10 +60,7 @@ FROM unnest(ARRAY[10, 100, 1000]) n, generate_series(1, n) i;
 ANALYZE;
 SQL
 
-(cd "$(dirname "$API_DLL")" && exec dotnet "$API_DLL" --urls "$API") >"$DATA/api.log" 2>&1 &
-API_PID=$!
-for _ in $(seq 1 150); do curl -sf "$API/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "$API/health/ready" >/dev/null || { echo "The API did not become ready (see $DATA/api.log)" >&2; exit 1; }
+start_bench_api api "$API"
 
 db_commands() { curl -s "$API/metrics" | awk '/^db_client_operation_duration_seconds_count/ { s += $NF } END { printf "%d\n", s }'; }
 

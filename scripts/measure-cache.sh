@@ -21,42 +21,17 @@ PG_PORT=${PG_PORT:-55570} REDIS_PORT=${REDIS_PORT:-56570} A_PORT=${A_PORT:-56571
 ROUNDS=${ROUNDS:-5} OUTAGE=${OUTAGE:-3}
 DATA=$ROOT/.local/measure-cache
 KEY=measure-admin-key-0123456789
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-ensure_packages jq python3
-
-PIDS=()
-stop_nodes() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done; PIDS=(); }
-cleanup() {
-  stop_nodes
-  stop_redis "$REDIS_PORT"
-  stop_postgres "$DATA/pg"
-}
-trap cleanup EXIT
-stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA"
-PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
-ensure_database "$PG_PORT" content_planning_cache
-start_redis "$DATA/redis" "$REDIS_PORT"
-if [ "${NO_BUILD:-}" != 1 ]; then
-  echo "== Building (Release)"
-  dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
-fi
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
-
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_cache"
-export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
-export ASPNETCORE_ENVIRONMENT=Production Auth__Mode=none Admin__ApiKey=$KEY OTEL_TRACES_SAMPLER=always_on
-dotnet "$API_DLL" migrate >/dev/null
+start_bench_servers "$DATA" "$PG_PORT" "$REDIS_PORT" content_planning_cache jq python3
+export Admin__ApiKey=$KEY OTEL_TRACES_SAMPLER=always_on
 A=http://127.0.0.1:$A_PORT B=http://127.0.0.1:$B_PORT
 P=/api/content-planning
 REDIS=(redis-cli -h 127.0.0.1 -p "$REDIS_PORT")
 
+stop_nodes() { stop_bench_pids; }
 # start_node NAME PORT [ENV=VALUE ...]: waits until ready; its console goes to $DATA/NAME.log.
 start_node() {
   local name=$1 port=$2; shift 2
-  (cd src/ContentPlanning.Api && exec env Cache__NodeId="$name" "$@" dotnet "$API_DLL" --urls "http://127.0.0.1:$port") >"$DATA/$name.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "node $name did not become ready (see $DATA/$name.log)" >&2; exit 1
+  start_bench_api "$name" "http://127.0.0.1:$port" Cache__NodeId="$name" "$@"
 }
 # warm: one cold and one cached read of a throw-away user on both nodes, so a node's first-use costs (JIT, FusionCache
 # reading its clear markers once) are not counted below.

@@ -17,33 +17,15 @@ ROOT=$(pwd)
 PG_PORT=${PG_PORT:-55540} REDIS_PORT=${REDIS_PORT:-56540} API_PORT=${API_PORT:-5190}
 CHARS=${1:-1500} CONCURRENT=${CONCURRENT:-3} EVENTS=${EVENTS:-"1000 10000"} GC_MODES=${GC_MODES:-"server workstation"}
 DATA=$ROOT/.local/rss
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-ensure_packages
-if [ "${NO_BUILD:-}" != 1 ]; then
-  dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
-fi
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
-
+start_bench_servers "$DATA" "$PG_PORT" "$REDIS_PORT" content_planning_rss
+PSQL=(env PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning_rss -qtA)
+export Logging__LogLevel__Default=Warning OTEL_TRACES_SAMPLER=always_off
 api_pid= sampler=
 stop_api() {
-  for pid in $sampler $api_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null || true
+  stop_bench_pids "$api_pid"
   api_pid= sampler=
 }
-cleanup() {
-  stop_api
-  stop_redis "$REDIS_PORT"
-  stop_postgres "$DATA/pg"
-}
-trap cleanup EXIT
-stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA"
-PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
-ensure_database "$PG_PORT" content_planning_rss
-start_redis "$DATA/redis" "$REDIS_PORT"
-PSQL=(env PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning_rss -qtA)
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_rss"
-export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT" Auth__Mode=none ASPNETCORE_ENVIRONMENT=Production
-export Logging__LogLevel__Default=Warning OTEL_TRACES_SAMPLER=always_off
-dotnet "$API_DLL" migrate >/dev/null
 B=http://127.0.0.1:$API_PORT/api/content-planning
 
 # seed N: one strategy, one calendar, N events with incompressible descriptions of CHARS characters.
@@ -78,9 +60,8 @@ for gc in $GC_MODES; do
   for events in $EVENTS; do
     id=$(seed "$events")
     server=1; [ "$gc" = workstation ] && server=0
-    DOTNET_gcServer=$server dotnet "$API_DLL" --urls "http://127.0.0.1:$API_PORT" >"$DATA/api.log" 2>&1 &
-    api_pid=$!
-    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$API_PORT/health/live" >/dev/null 2>&1 && break; sleep 0.2; done
+    start_bench_api api "http://127.0.0.1:$API_PORT" DOTNET_gcServer=$server
+    api_pid=$STARTED_PID
 
     sleep 2
     started=$(rss)

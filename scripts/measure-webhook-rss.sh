@@ -17,28 +17,8 @@ ROOT=$(pwd)
 PG_PORT=${PG_PORT:-55560} REDIS_PORT=${REDIS_PORT:-56560} API_PORT=${API_PORT:-56561} RECEIVER_PORT=${RECEIVER_PORT:-56562}
 JOBS=${JOBS:-3}
 DATA=$ROOT/.local/webhook-rss
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-ensure_packages
-command -v python3 >/dev/null || as_root apt-get install -y -qq python3 >/dev/null
-
-api_pid= receiver_pid= sampler_pid=
-cleanup() {
-  for pid in $sampler_pid $receiver_pid $api_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  stop_redis "$REDIS_PORT"
-  stop_postgres "$DATA/pg"
-}
-trap cleanup EXIT
-stop_redis "$REDIS_PORT"; stop_postgres "$DATA/pg"; rm -rf "$DATA"; mkdir -p "$DATA"
-PG_FSYNC=off start_postgres "$DATA/pg" "$PG_PORT"
-ensure_database "$PG_PORT" content_planning_webhooks
-start_redis "$DATA/redis" "$REDIS_PORT"
+start_bench_servers "$DATA" "$PG_PORT" "$REDIS_PORT" content_planning_webhooks python3
 PSQL=(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning_webhooks)
-
-if [ "${NO_BUILD:-}" != 1 ]; then
-  echo "== Building (Release)"
-  dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
-fi
-API_DLL=$ROOT/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll
 
 # The receiver: MODE is read from a file before each answer, so one process serves every phase.
 echo ok200 >"$DATA/mode"
@@ -89,30 +69,26 @@ class Server(socketserver.ThreadingTCPServer):
 Server(("127.0.0.1", port), Handler).serve_forever()
 PY
 receiver_pid=$!
+BENCH_PIDS+=("$receiver_pid")
 
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=app;Database=content_planning_webhooks"
-export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
-export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Auth__Mode=none
+export Logging__LogLevel__Default=Warning
 export RateLimiting__CalendarGenerationPerMinute=1000000 OTEL_TRACES_SAMPLER=always_off
 export Webhooks__SigningSecret="whsec_$(head -c 32 /dev/urandom | base64)"
 export Webhooks__AllowInsecureHttp=true Webhooks__AllowPrivateNetworks=true
 export Webhooks__MaxAttempts=3 Webhooks__RetryBaseDelay=00:00:01 Webhooks__MaxRetryDelay=00:00:02 Webhooks__Timeout=00:00:03
 export CalendarJobs__QueuePollInterval=00:00:01
-dotnet "$API_DLL" migrate >/dev/null
 "${PSQL[@]}" -c "INSERT INTO content_strategies (user_id, name, industry, content_pillars, business_objectives)
   SELECT 'hook-' || i, 'Plan', 'retail', '{\"Education\": 3, \"Stories\": 1}', '[\"brand awareness\"]' FROM generate_series(1, $JOBS + 2) i"
-(cd src/ContentPlanning.Api && exec dotnet "$API_DLL" --urls "http://127.0.0.1:$API_PORT") >"$DATA/api.log" 2>&1 &
-api_pid=$!
+start_bench_api api "http://127.0.0.1:$API_PORT"
+api_pid=$STARTED_PID
 B=http://127.0.0.1:$API_PORT/api/content-planning
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$API_PORT/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "http://127.0.0.1:$API_PORT/health/ready" >/dev/null || { echo "the API did not become ready (see $DATA/api.log)" >&2; exit 1; }
 
 rss() { awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$api_pid/status"; }
 hwm() { awk '/^VmHWM/ { print int($2 / 1024) }' "/proc/$api_pid/status"; }
 # Every sample as "seconds MB" in $DATA/rss (the sampler runs until the end).
 t0=$(date +%s.%N)
 (while kill -0 "$api_pid" 2>/dev/null; do echo "$(echo "$(date +%s.%N) - $t0" | bc) $(rss)"; sleep 0.05; done) >"$DATA/rss" 2>/dev/null &
-sampler_pid=$!
+BENCH_PIDS+=("$!")
 now() { echo "$(date +%s.%N) - $t0" | bc; }
 peak_since() { awk -v from="$1" '$1 >= from && $2 > max { max = $2 } END { print max + 0 }' "$DATA/rss"; }
 

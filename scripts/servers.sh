@@ -147,3 +147,67 @@ stop_redis() {
   local port=$1
   redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
 }
+
+# The benchmark and measurement scripts' own servers.
+# start_bench_servers DATA PG_PORT REDIS_PORT DATABASE [COMMAND[=PACKAGE]...]: DATA emptied, then PostgreSQL (fsync off,
+# with DATABASE) and Redis started there; the packages (and the given commands, as ensure_packages) installed. Exports
+# the API's connection strings and production settings without authentication (ASPNETCORE_ENVIRONMENT=Production,
+# Auth__Mode=none), builds the API (Release; NO_BUILD=1 skips it), sets API_DLL (BENCH_API_DLL names another build) and
+# migrates DATABASE. When the script exits, every process in BENCH_PIDS (the APIs of start_bench_api, and what the
+# script adds) is stopped, then Redis and PostgreSQL.
+BENCH_PIDS=()
+start_bench_servers() {
+  bench_data=$1 bench_redis_port=$3
+  local pg_port=$2 database=$4
+  shift 4
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+  ensure_packages "$@"
+  trap stop_bench_servers EXIT
+  stop_redis "$bench_redis_port"; stop_postgres "$bench_data/pg"; rm -rf "$bench_data"; mkdir -p "$bench_data"
+  PG_FSYNC=off start_postgres "$bench_data/pg" "$pg_port"
+  ensure_database "$pg_port" "$database"
+  start_redis "$bench_data/redis" "$bench_redis_port"
+  export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=app;Database=$database"
+  export ConnectionStrings__Redis="127.0.0.1:$bench_redis_port"
+  export ASPNETCORE_ENVIRONMENT=Production Auth__Mode=none
+  if [ "${NO_BUILD:-}" != 1 ]; then
+    echo "== Building (Release)"
+    dotnet build src/ContentPlanning.Api -c Release -nologo -v quiet -clp:ErrorsOnly
+  fi
+  API_DLL=${BENCH_API_DLL:-$PWD/src/ContentPlanning.Api/bin/Release/net10.0/ContentPlanning.Api.dll}
+  dotnet "$API_DLL" migrate >/dev/null
+}
+
+# start_bench_api NAME URL [ENV=VALUE...]: the API (API_DLL, run from its own folder, so with its appsettings.json) on URL
+# with these settings added, its console in DATA/NAME.log; waits until it is ready (60 s at most, else the script
+# fails). Its process id: STARTED_PID, also kept in BENCH_PIDS.
+start_bench_api() {
+  local name=$1 url=$2 _
+  shift 2
+  (cd "$(dirname "$API_DLL")" && exec env "$@" dotnet "$API_DLL" --urls "$url") >"$bench_data/$name.log" 2>&1 &
+  STARTED_PID=$!
+  BENCH_PIDS+=("$STARTED_PID")
+  for _ in $(seq 1 300); do
+    curl -sf "$url/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$STARTED_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "The API ($name) did not become ready on $url (see $bench_data/$name.log)" >&2
+  exit 1
+}
+
+# stop_bench_pids [PID...]: stops these processes of the script, or without arguments every one in BENCH_PIDS (TERM, then
+# waits for each), and forgets them.
+stop_bench_pids() {
+  local pid kept=()
+  [ $# -gt 0 ] || set -- "${BENCH_PIDS[@]}"
+  for pid in "$@"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  for pid in "${BENCH_PIDS[@]}"; do [[ " $* " == *" $pid "* ]] || kept+=("$pid"); done
+  BENCH_PIDS=("${kept[@]}")
+}
+
+stop_bench_servers() {
+  stop_bench_pids
+  stop_redis "$bench_redis_port"
+  stop_postgres "$bench_data/pg"
+}
