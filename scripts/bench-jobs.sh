@@ -33,21 +33,23 @@ PSQL=(psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U app -d content_planning)
 start_node() {
   local n=$1; shift
   start_bench_api "node-$n" "http://127.0.0.1:$((BASE + 2 + n))" Cache__NodeId="jobs-node-$n" "$@"
-  eval "NODE_PID_$n=$STARTED_PID"
+  NODE_PID[n]=$STARTED_PID
 }
 stop_nodes() { stop_bench_pids; }
 
 # concurrent NODES: JOBS quarterly starts at once, spread over the nodes; waits for all; prints one table row.
 concurrent() {
-  local nodes=$1 i start
+  local nodes=$1 i start clients=()
   "${PSQL[@]}" -c "DELETE FROM calendar_jobs; DELETE FROM generated_calendars"
   start=$(date +%s.%N)
   for i in $(seq 1 "$JOBS"); do
     curl -sf -o /dev/null -H 'Content-Type: application/json' \
       -d "{\"user_id\": \"jobs-$i\", \"calendar_type\": \"quarterly\", \"pieces_per_day\": 3}" \
       "http://127.0.0.1:$((BASE + 2 + (i % nodes) + 1))/api/content-planning/calendar-generation/start" &
+    clients+=($!)
   done
-  wait
+  # The starts only: a bare wait would also wait for the API nodes, which are children of this script too.
+  wait "${clients[@]}"
   for _ in $(seq 1 600); do
     [ "$("${PSQL[@]}" -c "SELECT count(*) FROM calendar_jobs WHERE status IN ('completed', 'failed')")" -ge "$JOBS" ] && break
     sleep 0.1
@@ -73,15 +75,17 @@ start_node 1; concurrent 1; stop_nodes
 start_node 1; start_node 2; concurrent 2; stop_nodes
 
 echo
-echo "== Takeover: lease ${LEASE} s, steps paced to 1 s, the running node SIGKILLed at step 2"
-"${PSQL[@]}" -c "DELETE FROM calendar_jobs"
+echo "== Takeover: lease ${LEASE} s, steps paced to 1 s, the node running the job SIGKILLed at step 2"
+"${PSQL[@]}" -c "DELETE FROM calendar_jobs; DELETE FROM generated_calendars"
 PACE=(CalendarJobs__MinimumStepDuration=00:00:01 CalendarJobs__LeaseDuration=$(printf '00:00:%02d' "$LEASE"))
-start_node 1 "${PACE[@]}"
+# Both nodes are up before the job starts (a node started later could miss a job that ends while it starts up); the
+# job runs on either, and that node is killed.
+start_node 1 "${PACE[@]}"; start_node 2 "${PACE[@]}"
 session=$(curl -sf -H 'Content-Type: application/json' -d '{"user_id": "jobs-1", "calendar_type": "monthly"}' \
   "http://127.0.0.1:$((BASE + 3))/api/content-planning/calendar-generation/start" | sed 's/.*"session_id":"\([^"]*\)".*/\1/')
 until [ "$("${PSQL[@]}" -c "SELECT current_step FROM calendar_jobs WHERE session_id = '$session'")" -ge 2 ]; do sleep 0.1; done
-start_node 2 "${PACE[@]}"
-kill -9 "$NODE_PID_1"
+runner=$("${PSQL[@]}" -c "SELECT node FROM calendar_jobs WHERE session_id = '$session'")
+kill -9 "${NODE_PID[${runner#jobs-node-}]}"
 killed=$(date +%s.%N)
 until [ "$("${PSQL[@]}" -c "SELECT attempt FROM calendar_jobs WHERE session_id = '$session'")" -ge 2 ]; do sleep 0.1; done
 taken=$(date +%s.%N)
