@@ -42,15 +42,33 @@ public static partial class BrokenConnection
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/>; if it fails on a broken connection having left nothing committed, drops the
-    /// pool's idle connections (they most likely died the same way) and runs it once more.
+    /// Runs <paramref name="operation"/> with <paramref name="state"/>; if it fails on a broken connection having left
+    /// nothing committed, drops the pool's idle connections (they most likely died the same way) and runs it once more.
+    /// An operation that completes at once and succeeds costs nothing more (no state machine, no closure: pass a static
+    /// lambda and its state).
     /// </summary>
-    public static async Task<T> RetryOnceAsync<T>(NpgsqlDataSource dataSource, bool readOnly, Func<Task<T>> operation, ILogger logger, string what,
-        CancellationToken cancellationToken)
+    public static Task<T> RetryOnceAsync<TState, T>(NpgsqlDataSource dataSource, bool readOnly, TState state, Func<TState, Task<T>> operation,
+        ILogger logger, string what, CancellationToken cancellationToken)
+    {
+        Task<T> first;
+        try
+        {
+            first = operation(state);
+        }
+        catch (Exception ex)
+        {
+            first = Task.FromException<T>(ex);
+        }
+
+        return first.IsCompletedSuccessfully ? first : RetryIfBrokenAsync(first, dataSource, readOnly, state, operation, logger, what, cancellationToken);
+    }
+
+    private static async Task<T> RetryIfBrokenAsync<TState, T>(Task<T> first, NpgsqlDataSource dataSource, bool readOnly, TState state,
+        Func<TState, Task<T>> operation, ILogger logger, string what, CancellationToken cancellationToken)
     {
         try
         {
-            return await operation();
+            return await first;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && System.Transactions.Transaction.Current is null
                                    && LeftNothingCommitted(ex, readOnly))
@@ -58,7 +76,7 @@ public static partial class BrokenConnection
             dataSource.Clear();
             Retries.Add(1, new KeyValuePair<string, object?>("operation", what));
             Log.Retrying(logger, what, ex.Message);
-            return await operation();
+            return await operation(state);
         }
     }
 

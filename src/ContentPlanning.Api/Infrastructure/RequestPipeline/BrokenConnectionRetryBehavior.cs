@@ -19,5 +19,5 @@ internal sealed class BrokenConnectionRetryBehavior<TRequest, TResponse>(NpgsqlD
     private static readonly string Name = typeof(TRequest).FullName ?? typeof(TRequest).Name;
 
     public Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next) =>
-        BrokenConnection.RetryOnceAsync(dataSource, ReadOnly, () => next(), logger, Name, cancellationToken);
+        BrokenConnection.RetryOnceAsync(dataSource, ReadOnly, next, static next => next(), logger, Name, cancellationToken);
 }
