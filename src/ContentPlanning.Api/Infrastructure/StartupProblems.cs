@@ -4,8 +4,14 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using ContentPlanning.Api.Features.CalendarJobs;
+using ContentPlanning.Api.Infrastructure.Database;
+using ContentPlanning.Api.Infrastructure.Hosting;
+using ContentPlanning.Api.Infrastructure.Security;
+using ContentPlanning.Caching;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace ContentPlanning.Api.Infrastructure;
 
@@ -219,17 +225,27 @@ public static partial class StartupProblems
     {
         var separator = path.LastIndexOf(':');
         var (section, key) = separator < 0 ? ("", path) : (path[..separator], path[(separator + 1)..]);
-        var property = typeof(StartupProblems).Assembly.GetTypes().Concat(typeof(ContentPlanning.Caching.CacheSettings).Assembly.GetTypes())
-            .Where(t => SectionOf(t) == section)
-            .Select(t => t.GetProperty(key))
-            .FirstOrDefault(p => p is not null)
-            // Cache__Duration and the other entry settings bind straight onto FusionCache's own entry options.
-            ?? (section == ContentPlanning.Caching.CacheSettings.SectionName ? typeof(ZiggyCreatures.Caching.Fusion.FusionCacheEntryOptions).GetProperty(key) : null);
+        var property = BoundWhileRegistering(section).Select(t => t.GetProperty(key)).FirstOrDefault(p => p is not null);
         var variable = path.Replace(":", "__", StringComparison.Ordinal);
         return property is null
             ? $"{variable}: {Shown(key, value)} does not convert to the expected type."
             : $"{variable}: {Shown(key, value)} is not {Expected(property)}.";
     }
+
+    /// <summary>
+    /// The classes a section is bound onto while the services are registered, where a value that does not convert fails
+    /// before <see cref="ValidateSettings"/> checks it. The cache's entry settings (<c>Cache__Duration</c>, ...) keep
+    /// FusionCache's own names and are bound onto its entry options.
+    /// </summary>
+    private static Type[] BoundWhileRegistering(string section) => section switch
+    {
+        CacheSettings.SectionName => [typeof(CacheSettings), typeof(FusionCacheEntryOptions)],
+        DatabaseOptions.Section => [typeof(DatabaseOptions)],
+        ShutdownOptions.Section => [typeof(ShutdownOptions)],
+        CalendarJobsOptions.Section => [typeof(CalendarJobsOptions)],
+        AuthOptions.Section => [typeof(AuthOptions)],
+        _ => [],
+    };
 
     private static string PostgresAddress(IConfiguration configuration)
     {

@@ -18,6 +18,9 @@ public sealed class StartupValidationTests
         yield return Case("Cache__Duration", "soon", "'soon' is not a duration", "hh:mm:ss");
         yield return Case("Cache__Duration", "-00:00:01", "must be positive", "hh:mm:ss");
         yield return Case("Cache__MemorySizeLimit", "lots", "whole number of bytes");
+        // Read while the services are registered, before the options checks: named with the form expected all the same.
+        yield return Case("Shutdown__Timeout", "never", "'never' is not a duration", "hh:mm:ss");
+        yield return Case("CalendarJobs__WorkersPerNode", "many", "'many' is not a whole number of workers from 0 to 64");
         yield return Case("RateLimiting__CalendarGenerationPerMinute", "0", "out of range", "requests per minute from 1 to 1000000");
         yield return Case("CalendarJobs__LeaseDuration", "00:00:01", "at least 2 seconds", "hh:mm:ss");
         yield return Case("CalendarJobs__WorkersPerNode", "-1", "out of range", "from 0 to 64");
