@@ -274,7 +274,10 @@ if plan_log:
                 query = " ".join(plan.split("Query Text:", 1)[1].split("\n\t")[0].split())
                 body = plan.split("Query Text:", 1)[1]
                 duration = re.search(r"duration: ([0-9.]+) ms", plan).group(1)
-                generic = "generic plan" if re.search(r"(Cond|Filter): .*\$\d", body) else "custom plan"
+                # A generic plan keeps the bind parameters ($1...) in its conditions; an InitPlan's output ($0...) is no sign.
+                initplan = set(re.findall(r"returns \(?(\$\d+)", body))
+                bound = {p for line in body.splitlines() if re.search(r"(Cond|Filter): ", line) for p in re.findall(r"\$\d+", line)}
+                generic = "generic plan" if bound - initplan else "custom plan"
                 print(f"      {query[:110]}{'...' if len(query) > 110 else ''}  ({duration} ms, {generic})")
                 for line in body.splitlines():
                     if re.search(r"(Scan|Sort|Limit|Aggregate|Nested Loop|Join|Result|SubPlan|InitPlan).*actual", line):
