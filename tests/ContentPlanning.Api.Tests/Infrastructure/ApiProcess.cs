@@ -137,8 +137,25 @@ public sealed class ApiProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var client = new HttpClient { BaseAddress = new Uri(url) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        try
+        {
+            await WaitUntilReadyAsync(api, process);
+            return api;
+        }
+        catch
+        {
+            // A node that did not start in time must not start later behind the test's back: it would be a cluster member
+            // (listener, backplane, job polling) in the shared database and Redis for the rest of the suite.
+            await api.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(ApiProcess api, Process process)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(api.Url) };
+        // Generous: a cold .NET start on a saturated 2-core machine has taken over a minute.
+        var deadline = DateTime.UtcNow.AddMinutes(3);
         while (true)
         {
             Assert.That(process.HasExited, Is.False, $"the API process exited at start:\n{api.Output}");
@@ -147,7 +164,7 @@ public sealed class ApiProcess : IAsyncDisposable
                 using var ready = await client.GetAsync("/health/ready");
                 if (ready.IsSuccessStatusCode)
                 {
-                    return api;
+                    return;
                 }
             }
             catch (HttpRequestException)
