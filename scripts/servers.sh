@@ -179,12 +179,12 @@ start_bench_servers() {
 }
 
 # start_bench_api NAME URL [ENV=VALUE...]: the API (API_DLL, run from its own folder, so with its appsettings.json) on URL
-# with these settings added, its console in DATA/NAME.log; waits until it is ready (60 s at most, else the script
+# with these settings added, its console appended to DATA/NAME.log; waits until it is ready (60 s at most, else the script
 # fails). Its process id: STARTED_PID, also kept in BENCH_PIDS.
 start_bench_api() {
   local name=$1 url=$2 _
   shift 2
-  (cd "$(dirname "$API_DLL")" && exec env "$@" dotnet "$API_DLL" --urls "$url") >"$bench_data/$name.log" 2>&1 &
+  (cd "$(dirname "$API_DLL")" && exec env "$@" dotnet "$API_DLL" --urls "$url") >>"$bench_data/$name.log" 2>&1 &
   STARTED_PID=$!
   BENCH_PIDS+=("$STARTED_PID")
   for _ in $(seq 1 300); do

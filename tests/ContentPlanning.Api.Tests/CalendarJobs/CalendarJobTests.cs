@@ -264,7 +264,7 @@ public sealed class CalendarJobTests : DatabaseTest
         using var client = Testing.CreateClient();
         using var noStrategy = await client.PostJsonAsync(StartUrl, """{"user_id": "job-nobody", "calendar_type": "monthly"}""");
         await AssertProblemAsync(noStrategy, HttpStatusCode.NotFound);
-        using var badBody = await client.PostJsonAsync(StartUrl, """{"user_id": "job-nobody", "calendar_type": "yearly"}""");
+        using var badBody = await client.PostJsonAsync(StartUrl, """{"user_id": "job-nobody", "calendar_type": "decade"}""");
         await AssertProblemAsync(badBody, HttpStatusCode.BadRequest);
         using var unknown = await client.GetAsync($"{ApiRoot}/calendar-generation/progress/{Guid.NewGuid()}");
         await AssertProblemAsync(unknown, HttpStatusCode.NotFound);

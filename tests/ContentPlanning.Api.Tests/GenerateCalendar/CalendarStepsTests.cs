@@ -34,6 +34,21 @@ public sealed class CalendarStepsTests
     }
 
     [Test]
+    public void AYearlyCalendarIsFiftyTwoWeeksEachWithItsThemeAndUniqueTitles()
+    {
+        var every = new[] { "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday" };
+        var pieces = Generate(Input(type: "yearly", perDay: 4, postingDays: every), out _, out _);
+        Assert.Multiple(() =>
+        {
+            Assert.That(pieces, Has.Count.EqualTo(364 * 4), "52 weeks of 7 posting days at 4 pieces a day");
+            Assert.That(pieces.Min(p => p.Date), Is.EqualTo(new DateOnly(2026, 3, 2)));
+            Assert.That(pieces.Max(p => p.Date), Is.EqualTo(new DateOnly(2026, 3, 2).AddDays(363)));
+            Assert.That(pieces.Select(p => p.WeekNumber).Distinct().Count(), Is.EqualTo(52));
+            Assert.That(pieces.Select(p => p.Title).Distinct().Count(), Is.EqualTo(pieces.Count));
+        });
+    }
+
+    [Test]
     public void ProfilePostingDaysAreReadInAnyCase()
     {
         var (days, _) = CalendarSteps.BuildFramework(Input(postingDays: ["TUESDAY", "saturday"]));

@@ -81,6 +81,29 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
     }
 
     [Test]
+    public async Task AYearlyCalendarIsFiftyTwoWeeksStoredInOneGeneration()
+    {
+        await SeedStrategyWithPillarsAsync("cal-year");
+        using var client = Testing.CreateClient();
+        using var response = await client.PostJsonAsync(GenerateUrl, """
+            {"user_id": "cal-year", "calendar_type": "yearly", "start_date": "2026-03-02", "pieces_per_day": 3}
+            """);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+        var json = await JsonAsync(response);
+        var id = json.GetProperty("id").GetInt64();
+        // Without posting days in a profile: Monday to Friday, 260 days in 52 weeks.
+        var stored = await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_events WHERE calendar_id = @id", new { id });
+        Assert.Multiple(() =>
+        {
+            Assert.That(json.GetProperty("calendar_type").GetString(), Is.EqualTo("yearly"));
+            Assert.That(json.GetProperty("end_date").GetString(), Is.EqualTo("2027-02-28"));
+            Assert.That(json.GetProperty("weekly_themes").GetArrayLength(), Is.EqualTo(52));
+            Assert.That(json.GetProperty("event_count").GetInt32(), Is.EqualTo(260 * 3));
+            Assert.That(stored, Is.EqualTo(260 * 3));
+        });
+    }
+
+    [Test]
     public async Task AUserWithoutStrategyGets404AndBadInput400()
     {
         using var client = Testing.CreateClient();
@@ -88,7 +111,7 @@ public sealed class GenerateCalendarApiTests : DatabaseTest
         await AssertProblemAsync(none, HttpStatusCode.NotFound);
 
         await SeedStrategyWithPillarsAsync("cal-2");
-        using var bad = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-2", "calendar_type": "yearly", "timezone": "Mars/Base", "pieces_per_day": 9}""");
+        using var bad = await client.PostJsonAsync(GenerateUrl, """{"user_id": "cal-2", "calendar_type": "decade", "timezone": "Mars/Base", "pieces_per_day": 9}""");
         Assert.That(bad.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await ValidationErrorFieldsAsync(bad), Is.SupersetOf(new[] { "calendar_type", "timezone", "pieces_per_day" }));
     }

@@ -98,7 +98,7 @@ public sealed class OpenApiDocumentTests
 
             Assert.That(Required("ProblemDetails"), Does.Contain("trace_id").And.Contain("type").And.Contain("status"));
             Assert.That(schemas["ProblemDetails"]!["properties"]!["trace_id"], Is.Not.Null);
-            Assert.That(schemas["GenerateCalendarRequest"]!["properties"]!["calendar_type"]!["enum"]!.ToJsonString(), Is.EqualTo("""["weekly","monthly","quarterly"]"""));
+            Assert.That(schemas["GenerateCalendarRequest"]!["properties"]!["calendar_type"]!["enum"]!.ToJsonString(), Is.EqualTo("""["weekly","monthly","quarterly","yearly"]"""));
             Assert.That(schemas["CalendarEvent"]!["properties"]!["status"]!["enum"], Is.Not.Null);
             Assert.That(schemas["JobView"]!["properties"]!["status"]!["enum"], Is.Not.Null);
         });

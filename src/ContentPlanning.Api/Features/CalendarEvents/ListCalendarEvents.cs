@@ -45,10 +45,13 @@ public static class ListCalendarEvents
     internal sealed class Handler(NpgsqlDataSource dataSource) : IRequestHandler<Query, Page<CalendarEvent>?>
     {
         // Ascending by time: the cursor is the last (scheduled_at, id) seen; without one, the minimum values start the page.
-        private const string Sql = $"""
+        // The user's strategies are an array (an InitPlan), not an IN (subquery): inside the OR, PostgreSQL cannot turn
+        // the subquery into a join and filters every event of every user through it (a sequential scan of the table);
+        // the array is an index condition on the strategy index, so a page costs the user's events, not the table's.
+        internal const string Sql = $"""
             SELECT {CalendarEvent.SelectColumns}
             FROM calendar_events e
-            WHERE (@UserId::text IS NULL OR e.strategy_id IN (SELECT id FROM content_strategies WHERE user_id = @UserId))
+            WHERE (@UserId::text IS NULL OR e.strategy_id = ANY (ARRAY(SELECT id FROM content_strategies WHERE user_id = @UserId)))
               AND (@CalendarId::bigint IS NULL OR e.calendar_id = @CalendarId)
               AND (@StrategyId::bigint IS NULL OR e.strategy_id = @StrategyId)
               AND (@Status::text IS NULL OR e.status = @Status)

@@ -96,6 +96,8 @@ public static class CalendarSteps
         "weekly" => 7,
         "monthly" => 28,
         "quarterly" => 84,
+        // 52 whole weeks, so every week has its theme and the calendar never ends mid-week.
+        "yearly" => 364,
         _ => throw new ArgumentOutOfRangeException(nameof(calendarType), calendarType, "Unknown calendar type."),
     };
 

@@ -23,7 +23,7 @@ public static partial class GenerateCalendar
 {
     public const string FrameworkVersion = "1.0";
 
-    public static readonly string[] CalendarTypes = ["weekly", "monthly", "quarterly"];
+    public static readonly string[] CalendarTypes = ["weekly", "monthly", "quarterly", "yearly"];
 
     public sealed record Command(
         string? UserId, long? StrategyId, string CalendarType, DateOnly? StartDate, string? Timezone, string? BusinessSize,
@@ -98,7 +98,7 @@ public static partial class GenerateCalendar
         {
             RuleFor(x => x.UserId).ValidUserId();
             RuleFor(x => x.StrategyId).GreaterThan(0);
-            RuleFor(x => x.CalendarType).Must(t => CalendarTypes.Contains(t)).WithMessage("calendar_type must be weekly, monthly or quarterly.");
+            RuleFor(x => x.CalendarType).Must(t => CalendarTypes.Contains(t)).WithMessage("calendar_type must be weekly, monthly, quarterly or yearly.");
             RuleFor(x => x.Timezone).Must(tz => TimeZoneInfo.TryFindSystemTimeZoneById(tz!, out _))
                 .When(x => x.Timezone is not null).WithMessage("timezone must be an IANA time zone name.");
             RuleFor(x => x.BusinessSize).Must(s => s is "startup" or "sme" or "enterprise").When(x => x.BusinessSize is not null)
