@@ -33,7 +33,7 @@ public sealed class PreSerializedAnswerTests : DatabaseTest
                 using var buffer = new MemoryStream();
                 using (var writer = new Utf8JsonWriter(buffer))
                 {
-                    ActiveStrategyJsonResult.Write(writer, response, options);
+                    ActiveStrategyJson.Write(writer, response, options);
                 }
 
                 Assert.That(Encoding.UTF8.GetString(buffer.ToArray()), Is.EqualTo(expected), $"{tier}, activated: {activate}");

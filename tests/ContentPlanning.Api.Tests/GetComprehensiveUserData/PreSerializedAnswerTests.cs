@@ -24,7 +24,7 @@ public sealed class PreSerializedAnswerTests : DatabaseTest
             using var buffer = new MemoryStream();
             using (var writer = new Utf8JsonWriter(buffer))
             {
-                ComprehensiveJsonResult.Write(writer, response, options);
+                ComprehensiveJson.Write(writer, response, options);
             }
 
             Assert.That(Encoding.UTF8.GetString(buffer.ToArray()), Is.EqualTo(expected));

@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Http;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Caching;
 using FluentValidation;
@@ -67,10 +68,10 @@ public static class GetActiveStrategy
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/users/{user_id}/active-strategy", async Task<Results<ActiveStrategyJsonResult, ProblemHttpResult>> (
+            app.MapGet("/users/{user_id}/active-strategy", async Task<Results<CachedJsonResult<Response>, ProblemHttpResult>> (
                         string user_id, bool? force_refresh, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(user_id, force_refresh ?? false), ct) is { } response
-                        ? new ActiveStrategyJsonResult(response)
+                        ? new CachedJsonResult<Response>(response, ActiveStrategyJson.Write)
                         : Problems.NotFound($"User '{user_id}' has no content strategy."))
                 .WithTags("Strategies")
                 .WithSummary("The user's active strategy, with fallbacks, through the tiered cache")

@@ -1,6 +1,7 @@
 using Carter;
 using ContentPlanning.Api.Features.CacheCoherence;
 using ContentPlanning.Api.Features.Shared;
+using ContentPlanning.Api.Infrastructure.Http;
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
 using ContentPlanning.Api.Infrastructure.Security;
 using ContentPlanning.Caching;
@@ -123,10 +124,10 @@ public static class GetComprehensiveUserData
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<ComprehensiveJsonResult, ProblemHttpResult>> (
+            app.MapGet("/calendar-generation/comprehensive-user-data", async Task<Results<CachedJsonResult<Response>, ProblemHttpResult>> (
                     string? user_id, long? strategy_id, bool? force_refresh, CurrentUser user, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(user.UserIdOr(user_id), strategy_id, force_refresh ?? false), ct) is { } response
-                        ? new ComprehensiveJsonResult(response)
+                        ? new CachedJsonResult<Response>(response, ComprehensiveJson.Write)
                         : Problems.NotFound(strategy_id is null
                             ? $"User '{user_id}' has neither an onboarding profile nor a content strategy."
                             : $"User '{user_id}' has no content strategy {strategy_id}."))

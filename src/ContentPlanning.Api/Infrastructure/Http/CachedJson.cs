@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 
 namespace ContentPlanning.Api.Infrastructure.Http;
@@ -88,4 +90,19 @@ public static class CachedJson
         // Kestrel sends what was written when the request completes (headers and body together).
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// A 200 answer written by <see cref="CachedJson.WriteOkAsync"/> with the slice's writer; OpenAPI sees
+/// <typeparamref name="TResponse"/> as the answer type, as it would for <c>TypedResults.Ok(response)</c>.
+/// </summary>
+public sealed class CachedJsonResult<TResponse>(TResponse response, Action<Utf8JsonWriter, TResponse, JsonSerializerOptions> write)
+    : IResult, IEndpointMetadataProvider
+{
+    public TResponse Response { get; } = response;
+
+    public Task ExecuteAsync(HttpContext httpContext) => CachedJson.WriteOkAsync(httpContext, Response, write);
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(TResponse), ["application/json"]));
 }
