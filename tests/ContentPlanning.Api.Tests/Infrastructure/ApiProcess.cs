@@ -131,31 +131,42 @@ public sealed class ApiProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
+#pragma warning disable CA2000 // Returned to the caller once ready; disposed by the catch below when the start fails.
         var api = new ApiProcess(process, url, nodeId);
-        process.OutputDataReceived += (_, e) => api.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => api.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var client = new HttpClient { BaseAddress = new Uri(url) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+#pragma warning restore CA2000
+        try
         {
-            Assert.That(process.HasExited, Is.False, $"the API process exited at start:\n{api.Output}");
-            try
-            {
-                using var ready = await client.GetAsync("/health/ready");
-                if (ready.IsSuccessStatusCode)
-                {
-                    return api;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
+            process.OutputDataReceived += (_, e) => api.Append(e.Data);
+            process.ErrorDataReceived += (_, e) => api.Append(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
 
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the API process never became ready:\n{api.Output}");
-            await Task.Delay(200);
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                Assert.That(process.HasExited, Is.False, $"the API process exited at start:\n{api.Output}");
+                try
+                {
+                    using var ready = await client.GetAsync("/health/ready");
+                    if (ready.IsSuccessStatusCode)
+                    {
+                        return api;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the API process never became ready:\n{api.Output}");
+                await Task.Delay(200);
+            }
+        }
+        catch
+        {
+            // Not ready: the process is not left running behind a failed start.
+            await api.DisposeAsync();
+            throw;
         }
     }
 
