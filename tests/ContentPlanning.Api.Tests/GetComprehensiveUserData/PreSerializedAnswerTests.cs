@@ -40,7 +40,9 @@ public sealed class PreSerializedAnswerTests : DatabaseTest
 
         using var response = await client.GetAsync(Url("bytes-http"));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
-        var answer = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.That(response.Content.Headers.ContentLength, Is.EqualTo(body.Length), "sent with its length, not chunked");
+        var answer = System.Text.Json.Nodes.JsonNode.Parse(body)!;
         Assert.That(answer["status"]!.GetValue<string>(), Is.EqualTo("success"));
         Assert.That(answer["data"]!["user_id"]!.GetValue<string>(), Is.EqualTo("bytes-http"));
         Assert.That(answer["cache_info"]!["source"]!.GetValue<string>(), Is.EqualTo("memory"));

@@ -67,10 +67,10 @@ public static class GetActiveStrategy
     internal sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapGet("/users/{user_id}/active-strategy", async Task<Results<Ok<Response>, ProblemHttpResult>> (
+            app.MapGet("/users/{user_id}/active-strategy", async Task<Results<ActiveStrategyJsonResult, ProblemHttpResult>> (
                         string user_id, bool? force_refresh, IMediator mediator, CancellationToken ct) =>
                     await mediator.Send(new Query(user_id, force_refresh ?? false), ct) is { } response
-                        ? TypedResults.Ok(response)
+                        ? new ActiveStrategyJsonResult(response)
                         : Problems.NotFound($"User '{user_id}' has no content strategy."))
                 .WithTags("Strategies")
                 .WithSummary("The user's active strategy, with fallbacks, through the tiered cache")

@@ -1,4 +1,5 @@
 using ContentPlanning.Api.Infrastructure.RequestPipeline;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -21,7 +22,16 @@ public static partial class AuthExtensions
         services.AddHttpContextAccessor();
         services.AddScoped(sp => CurrentUser.From(sp.GetRequiredService<IHttpContextAccessor>().HttpContext, sp.GetRequiredService<IOptions<AuthOptions>>().Value));
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // Bearer tokens authenticate every request only when they are required: with Auth__Mode=none nothing reads that
+        // user, and each policy that needs a scheme (admin key, dashboard cookie, stream ticket) names its own.
+        services.AddAuthentication().AddJwtBearer();
+        services.AddOptions<AuthenticationOptions>().Configure<IOptions<AuthOptions>>((authentication, auth) =>
+        {
+            if (!auth.Value.Disabled)
+            {
+                authentication.DefaultScheme = JwtBearerDefaults.AuthenticationScheme;
+            }
+        });
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
 
         services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", OpenApiSecurity.Apply);
