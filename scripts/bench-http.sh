@@ -5,6 +5,8 @@
 # (tests/ContentPlanning.MinimalApp) answering the same bytes.
 #   scripts/bench-http.sh [--users N] [--rounds R] [--duration SECONDS] [--threads T] [--connections C] [--cases a,b,...]
 #   scripts/bench-http.sh --profile CASE [--duration S]   (one run of CASE under dotnet-trace: the top methods, exclusive and inclusive)
+#   scripts/bench-http.sh --perf CASE[,CASE...] [--duration S]   (each case once under Linux perf, on-CPU samples only: where
+#     a request's CPU goes, by component, in µs per request; installs linux-perf)
 #   scripts/bench-http.sh --simulate [--users N] [--duration SECONDS]   (two nodes, Zipf reads, writes; default 180 s per run:
 #     saturated, then open loop at SIM_LOAD_PERCENT (default 50) % of the saturated throughput, then forced to the database)
 # Ports: PostgreSQL 56481, Redis 56482, API 56483, the minimal app 56484, the API with bearer tokens 56485, the second
@@ -15,7 +17,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . scripts/servers.sh
 
-USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false ONLY= PROFILE=
+USERS=10000 ROUNDS=3 DURATION= THREADS=2 CONNECTIONS=32 SIMULATE=false ONLY= PROFILE= PERF=
 while [ $# -gt 0 ]; do
   case "$1" in
     --simulate) SIMULATE=true; shift ;;
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --cases) ONLY=$2; shift 2 ;;
     --profile) PROFILE=$2; shift 2 ;;
+    --perf) PERF=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -39,6 +42,8 @@ MINIMAL=http://127.0.0.1:${BENCH_MINIMAL_PORT:-$((API_PORT + 1))}
 BEARER=http://127.0.0.1:${BENCH_BEARER_PORT:-$((API_PORT + 2))}
 B=$API/api/content-planning
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# --perf: the runtime writes /tmp/perf-PID.map so perf can name JIT-compiled frames (single-mapped code, for the same reason).
+[ -n "$PERF" ] && export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 
 ensure_packages
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
@@ -258,10 +263,30 @@ run_case() {
 for p in "/calendar-generation/comprehensive-user-data?user_id=bench-1" "/users/bench-1/active-strategy"; do
   curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN_USER" "$BEARER/api/content-planning$p" || { echo "bearer read of $p failed" >&2; exit 1; }
 done
-# Every process JIT-warmed on its routes before the first measured round.
-DURATION=2 on_minimal warm 1 "/comprehensive"; DURATION=2 on_minimal warm 1 "/active"
-DURATION=2 on_bearer warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
-DURATION=2 run_wrk warm 1 "/calendar-generation/comprehensive-user-data?user_id=bench-1"
+# Every process JIT-warmed on its hot routes before the first measured round: tiered compilation recompiles a hot method
+# twice (instrumented, then optimized) in the background, which on a busy machine takes tens of seconds; until then a
+# process is measured running slower code and its JIT thread (BENCH_WARMUP seconds per route, default 10).
+WARMUP=${BENCH_WARMUP:-10}
+DURATION=$WARMUP on_minimal warm 1 "/comprehensive"; DURATION=$WARMUP on_minimal warm 1 "/active"
+for p in "/calendar-generation/comprehensive-user-data?user_id=bench-1" "/users/bench-1/active-strategy"; do
+  DURATION=$WARMUP on_bearer warm 1 "$p"; DURATION=$WARMUP run_wrk warm 1 "$p"
+done
+
+if [ -n "$PERF" ]; then
+  command -v perf >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
+  IFS=, read -r -a perf_cases <<< "$PERF"
+  for c in "${perf_cases[@]}"; do
+    case "$c" in minimal-*) pid=$MINIMAL_PID ;; bearer-*) pid=$BEARER_PID ;; *) pid=$API_PID ;; esac
+    perf record -F 999 -g -p "$pid" -o "$DATA/perf-$c.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+    recorder=$!
+    run_case "$c"
+    wait "$recorder" || true
+    us=$(awk '{ print $6 }' "$DATA/results/$c")
+    echo "== $c: $(awk '{ print $1 }' "$DATA/results/$c") req/s, $us CPU µs/request (under perf)"
+    perf script -i "$DATA/perf-$c.data" 2>/dev/null | python3 scripts/bench-http/perf-categories.py - "$us"
+  done
+  exit 0
+fi
 
 declare -A IDLE_T0 IDLE_A
 if [ -n "$PROFILE" ]; then

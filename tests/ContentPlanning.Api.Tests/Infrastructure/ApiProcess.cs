@@ -134,39 +134,47 @@ public sealed class ApiProcess : IAsyncDisposable
 #pragma warning disable CA2000 // Returned to the caller once ready; disposed by the catch below when the start fails.
         var api = new ApiProcess(process, url, nodeId);
 #pragma warning restore CA2000
+        process.OutputDataReceived += (_, e) => api.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => api.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
         try
         {
-            process.OutputDataReceived += (_, e) => api.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => api.Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
-            using var client = new HttpClient { BaseAddress = new Uri(url) };
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                Assert.That(process.HasExited, Is.False, $"the API process exited at start:\n{api.Output}");
-                try
-                {
-                    using var ready = await client.GetAsync("/health/ready");
-                    if (ready.IsSuccessStatusCode)
-                    {
-                        return api;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the API process never became ready:\n{api.Output}");
-                await Task.Delay(200);
-            }
+            await WaitUntilReadyAsync(api, process);
+            return api;
         }
         catch
         {
-            // Not ready: the process is not left running behind a failed start.
+            // A node that did not start in time must not start later behind the test's back: it would be a cluster member
+            // (listener, backplane, job polling) in the shared database and Redis for the rest of the suite.
             await api.DisposeAsync();
             throw;
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(ApiProcess api, Process process)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(api.Url) };
+        // Generous: a cold .NET start on a saturated 2-core machine has taken over a minute.
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (true)
+        {
+            Assert.That(process.HasExited, Is.False, $"the API process exited at start:\n{api.Output}");
+            try
+            {
+                using var ready = await client.GetAsync("/health/ready");
+                if (ready.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the API process never became ready:\n{api.Output}");
+            await Task.Delay(200);
         }
     }
 
