@@ -47,7 +47,8 @@ public static class CacheServiceCollectionExtensions
         services.AddLogging(logging => logging.AddFilter("ZiggyCreatures.Caching.Fusion", settings.LogLevel));
         services.AddSingleton(Options.Create(settings));
         services.AddSingleton(sp => new RedisConnection(redisConnectionString, sp.GetRequiredService<ILogger<RedisConnection>>()));
-        services.AddSingleton(new CacheMemory(settings));
+        // Built by the container (not handed to it) so that the container disposes it with the host.
+        services.AddSingleton(_ => new CacheMemory(settings));
         services.AddSingleton<CacheCounters>();
         services.AddSingleton<CachedRead>();
         services.AddHostedService<CacheStartup>();
@@ -162,7 +163,7 @@ internal sealed class CacheStartup(RedisConnection redis, IServiceProvider servi
         }
     }
 
-    private async Task ExpireLocalAsync(IFusionCache cache)
+    private static async Task ExpireLocalAsync(IFusionCache cache)
     {
         try
         {

@@ -1,4 +1,6 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace ContentPlanning.Caching;
 
@@ -9,10 +11,10 @@ internal static partial class Log
     public static partial void MemoryOnly(ILogger logger);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Redis connection lost ({FailureType}, {ConnectionType}) to {EndPoint}")]
-    public static partial void ConnectionLost(ILogger logger, string failureType, string connectionType, string endPoint, Exception? exception);
+    public static partial void ConnectionLost(ILogger logger, ConnectionFailureType failureType, ConnectionType connectionType, EndPoint? endPoint, Exception? exception);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Redis connection restored ({ConnectionType}) to {EndPoint}; this node's L1 entries are expired")]
-    public static partial void ConnectionRestored(ILogger logger, string connectionType, string endPoint);
+    public static partial void ConnectionRestored(ILogger logger, ConnectionType connectionType, EndPoint? endPoint);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning,
         Message = "Redis primary changed from {Previous} to {Current}: writes the old primary acknowledged may be lost, every cached entry is expired on every node")]

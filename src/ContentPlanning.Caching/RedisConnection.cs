@@ -57,11 +57,10 @@ public sealed class RedisConnection : IDisposable
     private async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration)
     {
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-        multiplexer.ConnectionFailed += (_, e) =>
-            Log.ConnectionLost(_logger, e.FailureType.ToString(), e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?", e.Exception);
+        multiplexer.ConnectionFailed += (_, e) => Log.ConnectionLost(_logger, e.FailureType, e.ConnectionType, e.EndPoint, e.Exception);
         multiplexer.ConnectionRestored += (_, e) =>
         {
-            Log.ConnectionRestored(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
+            Log.ConnectionRestored(_logger, e.ConnectionType, e.EndPoint);
             Reconnected?.Invoke();
             CheckPrimary(multiplexer);
         };
@@ -71,7 +70,7 @@ public sealed class RedisConnection : IDisposable
         return multiplexer;
     }
 
-    private void CheckPrimary(IConnectionMultiplexer multiplexer)
+    private void CheckPrimary(ConnectionMultiplexer multiplexer)
     {
         var primaries = multiplexer.GetServers().Where(s => s is { IsConnected: true, IsReplica: false, ServerType: ServerType.Standalone }).ToList();
         if (primaries.Count != 1) return;

@@ -26,6 +26,7 @@ public sealed class RegistrationTests
     public async Task TheCacheSectionIsBoundOntoFusionCachesOwnOptions()
     {
         var name = TestRedis.NewCacheName();
+        using var logs = new ListLoggerProvider();
         using var host = BuildHost(new()
         {
             ["Cache:Name"] = name,
@@ -35,7 +36,7 @@ public sealed class RegistrationTests
             ["Cache:DistributedOperationTimeout"] = "00:00:00.300",
             ["Cache:BackgroundDistributedOperations"] = "false",
             ["ConnectionStrings:Redis"] = TestRedis.Endpoint,
-        }, new ListLoggerProvider());
+        }, logs);
         await host.StartAsync();
         var cache = host.Services.GetRequiredService<IFusionCache>();
         var entry = cache.DefaultEntryOptions;
@@ -55,12 +56,13 @@ public sealed class RegistrationTests
     public async Task L2BackplaneAndLockerShareTheNodesOneMultiplexer()
     {
         var client = "cp-" + Guid.NewGuid().ToString("N")[..8];
+        using var logs = new ListLoggerProvider();
         using var host = BuildHost(new()
         {
             ["Cache:Name"] = TestRedis.NewCacheName(),
             ["Cache:BackgroundDistributedOperations"] = "false",
             ["ConnectionStrings:Redis"] = $"{TestRedis.Endpoint},name={client}",
-        }, new ListLoggerProvider());
+        }, logs);
         await host.StartAsync();
         var reads = host.Services.GetRequiredService<CachedRead>();
         await reads.ReadAsync("k", 0, static (_, _) => Task.FromResult<Value?>(new Value(1)), false);
@@ -76,11 +78,12 @@ public sealed class RegistrationTests
     public void AnInvalidSettingStopsTheHostWithAMessageNamingIt()
     {
         // Refused while the services are registered, before any host exists: the start-up report names each setting once.
+        using var logs = new ListLoggerProvider();
         var thrown = Assert.Throws<OptionsValidationException>(() => BuildHost(new()
         {
             ["Cache:Duration"] = "-00:00:01",
             ["Cache:EagerRefreshThreshold"] = "1.5",
-        }, new ListLoggerProvider()).Dispose());
+        }, logs).Dispose());
 
         Assert.That(thrown!.Message, Does.Contain("Cache:Duration").And.Contain("Cache:EagerRefreshThreshold"));
     }
@@ -88,7 +91,7 @@ public sealed class RegistrationTests
     [Test]
     public async Task WithoutARedisConnectionStringTheCacheRunsL1OnlyAndSaysSoOnce()
     {
-        var logs = new ListLoggerProvider();
+        using var logs = new ListLoggerProvider();
         using var host = BuildHost(new() { ["Cache:Name"] = "l1-only" }, logs);
         await host.StartAsync();
         var reads = host.Services.GetRequiredService<CachedRead>();
@@ -106,7 +109,7 @@ public sealed class RegistrationTests
     [TestCase("Debug", 1)]
     public async Task FusionCacheLogsAtWarningByDefaultAndCacheLogLevelRaisesIt(string? level, int atLeastDebugLines)
     {
-        var logs = new ListLoggerProvider();
+        using var logs = new ListLoggerProvider();
         var settings = new Dictionary<string, string?> { ["Cache:Name"] = TestRedis.NewCacheName() };
         if (level is not null) settings["Cache:LogLevel"] = level;
         using var host = BuildHost(settings, logs);

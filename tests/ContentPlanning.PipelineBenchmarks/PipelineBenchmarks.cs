@@ -34,8 +34,8 @@ public class PipelineBenchmarks
     public void Setup()
     {
         var key = Convert.ToBase64String(Encoding.UTF8.GetBytes("pipeline-benchmark-signing-key-0123456789"));
-        _none = Api(("Auth:Mode", "none"));
-        _jwt = Api(("Auth:Mode", "jwt"), ("Auth:SigningKey", key), ("Auth:Issuer", "bench"), ("Auth:Audience", "content-planning"));
+        _none = new Api(("Auth:Mode", "none"));
+        _jwt = new Api(("Auth:Mode", "jwt"), ("Auth:SigningKey", key), ("Auth:Issuer", "bench"), ("Auth:Audience", "content-planning"));
         DemoData.SeedAsync(_none.Services).GetAwaiter().GetResult();
         _token = LocalTokens.Mint(_jwt.Services.GetRequiredService<IOptions<AuthOptions>>().Value, "demo-alice", LocalTokens.UserScopes, TimeSpan.FromHours(12));
 
@@ -77,8 +77,10 @@ public class PipelineBenchmarks
     [Benchmark(Description = "active strategy, L1 hit")]
     public Task<byte[]> ActiveL1() => Send(_none.Server, Active, null);
 
-    private static WebApplicationFactory<Program> Api(params (string Key, string Value)[] settings) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+    /// <summary>The API with production settings plus <paramref name="settings"/>.</summary>
+    private sealed class Api(params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder web)
         {
             web.UseEnvironment("Production");
             web.UseSetting("ConnectionStrings:Postgres", Environment.GetEnvironmentVariable("BENCH_POSTGRES"));
@@ -90,7 +92,8 @@ public class PipelineBenchmarks
             {
                 web.UseSetting(key, value);
             }
-        });
+        }
+    }
 
     private static async Task<byte[]> Send(TestServer server, string pathAndQuery, string? token)
     {

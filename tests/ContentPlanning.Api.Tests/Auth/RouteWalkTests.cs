@@ -56,12 +56,14 @@ public sealed class RouteWalkTests : DatabaseTest
         var failures = new List<string>();
         foreach (var route in routes)
         {
-            using (var response = await anonymous.SendAsync(Request(route, ids)))
+            using (var request = Request(route, ids))
+            using (var response = await anonymous.SendAsync(request))
             {
                 Expect(route, "no token", response, HttpStatusCode.Unauthorized);
             }
 
-            using (var response = await mallory.SendAsync(Request(route, ids)))
+            using (var request = Request(route, ids))
+            using (var response = await mallory.SendAsync(request))
             {
                 Expect(route, "another user", response, route.Admin ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
             }
@@ -69,7 +71,8 @@ public sealed class RouteWalkTests : DatabaseTest
 
         foreach (var route in routes.Where(r => !r.Admin))
         {
-            using var response = await bob.SendAsync(Request(route, ids));
+            using var request = Request(route, ids);
+            using var response = await bob.SendAsync(request);
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
             {
                 failures.Add($"{route.Method} {route.Pattern} as the owner: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
@@ -87,7 +90,7 @@ public sealed class RouteWalkTests : DatabaseTest
         }
     }
 
-    private static HttpRequestMessage Request(Route route, IReadOnlyDictionary<string, long> ids)
+    private static HttpRequestMessage Request(Route route, Dictionary<string, long> ids)
     {
         var path = route.Pattern.Replace("{user_id}", "bob", StringComparison.Ordinal).Replace("{session_id}", BobsJob.ToString(), StringComparison.Ordinal);
         if (path.Contains("{id", StringComparison.Ordinal))

@@ -16,9 +16,9 @@ public sealed class SecretsTests : DatabaseTest
     [Test]
     public async Task NoTokenKeyOrAuthorizationHeaderReachesALogOrATrace()
     {
-        var capture = new CapturingLoggerProvider();
-        await using var factory = new ApiFactory("node-secrets", new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace" })
-            .WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(capture)));
+        using var capture = new CapturingLoggerProvider();
+        await using var node = new ApiFactory("node-secrets", new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace" });
+        await using var factory = node.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(capture)));
         var good = Tokens.User("alice");
         var expired = Tokens.Mint(notBefore: DateTime.UtcNow.AddHours(-3), expires: DateTime.UtcNow.AddHours(-2));
         var forged = Tokens.Mint(key: new byte[32]);

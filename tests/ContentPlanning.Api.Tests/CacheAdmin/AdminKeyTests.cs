@@ -19,7 +19,8 @@ public sealed class AdminKeyTests : DatabaseTest
     {
         using var client = Testing.Factory.CreateAnonymousClient();
 
-        using var response = await client.SendAsync(Request(method, route, key: null));
+        using var request = Request(method, route, key: null);
+        using var response = await client.SendAsync(request);
 
         await AssertUnauthorizedAsync(response);
     }
@@ -29,7 +30,8 @@ public sealed class AdminKeyTests : DatabaseTest
     {
         using var client = Testing.Factory.CreateAnonymousClient();
 
-        using var response = await client.SendAsync(Request(method, route, key: "test-admin-key-0123456788"));
+        using var request = Request(method, route, key: "test-admin-key-0123456788");
+        using var response = await client.SendAsync(request);
 
         await AssertUnauthorizedAsync(response);
     }
@@ -41,7 +43,8 @@ public sealed class AdminKeyTests : DatabaseTest
         await InsertProfileAsync("guarded");
         await GetAsync(client, "guarded");
 
-        using var response = await client.SendAsync(Request("DELETE", "/invalidate/guarded", key: "wrong"));
+        using var request = Request("DELETE", "/invalidate/guarded", key: "wrong");
+        using var response = await client.SendAsync(request);
         var next = await GetAsync(client, "guarded");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
@@ -54,7 +57,8 @@ public sealed class AdminKeyTests : DatabaseTest
     {
         using var client = Testing.CreateClient();
 
-        using var response = await client.SendAsync(Request("GET", "/stats", Infrastructure.ApiFactory.AdminKey));
+        using var request = Request("GET", "/stats", Infrastructure.ApiFactory.AdminKey);
+        using var response = await client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using ContentPlanning.Api.Tests.Infrastructure;
 using Dapper;
 using static ContentPlanning.Api.Tests.GetComprehensiveUserData.ComprehensiveApi;
 
@@ -96,7 +97,7 @@ public sealed class WarmCacheTests : DatabaseTest
         using var admin = CreateAdminClient(Testing.Factory);
         await InsertProfileAsync("ok");
 
-        using var response = await admin.PostAsync($"{CacheRoot}/warm", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        using var response = await admin.PostJsonAsync($"{CacheRoot}/warm", json);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), await response.Content.ReadAsStringAsync());
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));

@@ -38,7 +38,7 @@ public sealed class WhichWriteEvictsWhatTests : DatabaseTest
     {
         var body = ActiveApi.EveryField();
         body["name"] = name;
-        using var response = await client.PutAsync($"{ActiveApi.Root}/strategies/{id}", ActiveApi.Body(body));
+        using var response = await ActiveApi.PutJsonAsync(client, $"{ActiveApi.Root}/strategies/{id}", body);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
     }
 

@@ -25,7 +25,8 @@ public sealed partial class DashboardTests : DatabaseTest
         var delete = $"{root}/hangfire/jobs/actions/delete/{jobId}";
 
         // Another site's form posting with the victim's session cookie: no antiforgery token.
-        using (var forged = await browser.PostAsync(delete, new FormUrlEncodedContent([])))
+        using var noToken = new FormUrlEncodedContent([]);
+        using (var forged = await browser.PostAsync(delete, noToken))
         {
             Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         }
@@ -73,7 +74,8 @@ public sealed partial class DashboardTests : DatabaseTest
     {
         await using var node = StartNode(out var root);
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        using var response = await client.PostAsync(root + "/hangfire-login", new FormUrlEncodedContent([new("key", ApiFactory.AdminKey)]));
+        using var keyOnly = new FormUrlEncodedContent([new("key", ApiFactory.AdminKey)]);
+        using var response = await client.PostAsync(root + "/hangfire-login", keyOnly);
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.That(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("cp_hangfire=", StringComparison.Ordinal)), Is.False);
@@ -94,8 +96,8 @@ public sealed partial class DashboardTests : DatabaseTest
         var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false });
         var form = await browser.GetStringAsync(root + "/hangfire-login");
         var token = WebUtility.HtmlDecode(FormToken().Match(form).Groups[1].Value);
-        using var signIn = await browser.PostAsync(root + "/hangfire-login",
-            new FormUrlEncodedContent([new("key", ApiFactory.AdminKey), new("__RequestVerificationToken", token)]));
+        using var fields = new FormUrlEncodedContent([new("key", ApiFactory.AdminKey), new("__RequestVerificationToken", token)]);
+        using var signIn = await browser.PostAsync(root + "/hangfire-login", fields);
         Assert.That(signIn.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await signIn.Content.ReadAsStringAsync());
         return browser;
     }

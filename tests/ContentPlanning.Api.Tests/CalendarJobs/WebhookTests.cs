@@ -99,7 +99,8 @@ public sealed class WebhookTests : DatabaseTest
         }
 
         // The shared test node has no signing secret and no http allowance: a callback is refused there too.
-        using var plain = await Testing.CreateClient().PostJsonAsync(ApiRoot + "/calendar-generation/start",
+        using var shared = Testing.CreateClient();
+        using var plain = await shared.PostJsonAsync(ApiRoot + "/calendar-generation/start",
             """{"user_id": "hook-3", "calendar_type": "monthly", "callback_url": "https://example.org/hooks"}""");
         await AssertProblemAsync(plain, HttpStatusCode.BadRequest);
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM calendar_jobs"), Is.Zero);

@@ -46,7 +46,7 @@ public sealed class BrokenConnectionTests : DatabaseTest
     {
         await using var node = Node();
         using var client = node.CreateClient();
-        using (var created = await client.PutAsync($"{ApiRoot}/users/pool-user/profile", Body("""{"industry": "retail"}""")))
+        using (var created = await client.PutJsonAsync($"{ApiRoot}/users/pool-user/profile", """{"industry": "retail"}"""))
         {
             Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         }
@@ -61,14 +61,14 @@ public sealed class BrokenConnectionTests : DatabaseTest
     {
         await using var node = Node();
         using var client = node.CreateClient();
-        using (var created = await client.PutAsync($"{ApiRoot}/users/pool-user/profile", Body("""{"industry": "retail"}""")))
+        using (var created = await client.PutJsonAsync($"{ApiRoot}/users/pool-user/profile", """{"industry": "retail"}"""))
         {
             Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         }
 
         await KillThePoolAsync(client);
         var version = await Testing.ScalarAsync<long>("SELECT version FROM user_data_versions WHERE user_id = 'pool-user'");
-        using var write = await client.PutAsync($"{ApiRoot}/users/pool-user/profile", Body("""{"industry": "after the kill"}"""));
+        using var write = await client.PutJsonAsync($"{ApiRoot}/users/pool-user/profile", """{"industry": "after the kill"}""");
         Assert.That(write.StatusCode, Is.EqualTo(HttpStatusCode.OK), await write.Content.ReadAsStringAsync());
         Assert.That(await Testing.ScalarAsync<string>("SELECT industry FROM user_profiles WHERE user_id = 'pool-user'"), Is.EqualTo("after the kill"));
         Assert.That(await Testing.ScalarAsync<long>("SELECT version FROM user_data_versions WHERE user_id = 'pool-user'"), Is.EqualTo(version + 1),

@@ -48,7 +48,7 @@ public sealed class PgBouncerTests : DatabaseTest
                 try
                 {
                     using var response = i % 2 == 0
-                        ? await client.PutAsync(url, Body($$"""{"industry": "industry-{{i}}"}"""))
+                        ? await client.PutJsonAsync(url, $$"""{"industry": "industry-{{i}}"}""")
                         : await client.GetAsync(url);
                     if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created or HttpStatusCode.NotFound))
                     {

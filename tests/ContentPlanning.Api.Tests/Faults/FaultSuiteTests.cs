@@ -105,7 +105,7 @@ public sealed class FaultSuiteTests : DatabaseTest
             var during = new ReadLoad([clientA, clientB]);
             await during.RunAsync(TimeSpan.FromSeconds(2));
             using var unseen = await clientA.GetAsync(ReadUrl("fault-unseen"));
-            using var write = await clientB.PutAsync($"{ApiRoot}/users/fault-user-3/profile", Body("""{"industry": "while-down"}"""));
+            using var write = await clientB.PutJsonAsync($"{ApiRoot}/users/fault-user-3/profile", """{"industry": "while-down"}""");
 
             await ServersAsync($"PG_FSYNC=off start_postgres '{data}' {port}");
             var recovery = Stopwatch.StartNew();
@@ -113,7 +113,7 @@ public sealed class FaultSuiteTests : DatabaseTest
             do
             {
                 using var read = await clientA.GetAsync(ReadUrl("fault-unseen-2"));
-                using var put = await clientB.PutAsync($"{ApiRoot}/users/fault-user-3/profile", Body("""{"industry": "after-restart"}"""));
+                using var put = await clientB.PutJsonAsync($"{ApiRoot}/users/fault-user-3/profile", """{"industry": "after-restart"}""");
                 (afterUnseen, afterWrite) = (read.StatusCode, put.StatusCode);
             }
             while ((afterUnseen is not (HttpStatusCode.OK or HttpStatusCode.NotFound) || afterWrite != HttpStatusCode.OK)

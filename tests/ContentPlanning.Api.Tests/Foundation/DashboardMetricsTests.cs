@@ -42,8 +42,7 @@ public sealed partial class DashboardMetricsTests
 
         // A generation, for the generation-duration histogram.
         await Testing.ExecuteAsync("INSERT INTO content_strategies (user_id, name) VALUES ('dashboard-user', 'Plan')");
-        using (var generated = await client.PostAsync("/api/content-planning/calendar-generation/generate-calendar",
-                   new StringContent(GenerateBody, System.Text.Encoding.UTF8, "application/json")))
+        using (var generated = await client.PostJsonAsync("/api/content-planning/calendar-generation/generate-calendar", GenerateBody))
         {
             Assert.That(generated.StatusCode, Is.EqualTo(HttpStatusCode.Created), await generated.Content.ReadAsStringAsync());
         }
@@ -70,7 +69,7 @@ public sealed partial class DashboardMetricsTests
         Assert.That(missing, Is.Empty, "scraped: " + string.Join(", ", scraped.Order()));
     }
 
-    private static IEnumerable<string> DashboardExpressions()
+    private static List<string> DashboardExpressions()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ContentPlanning.slnx")))

@@ -41,16 +41,9 @@ public sealed class HostileInputSweepTests : DatabaseTest
         {
             foreach (var (url, body) in Requests(operation))
             {
-                using var request = new HttpRequestMessage(new HttpMethod(operation.HttpMethod!), url);
-                if (body is not null)
-                {
-                    request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-                }
-
-                request.Headers.TryAddWithoutValidation("Idempotency-Key", "sweep\u00e9");
                 var write = operation.HttpMethod is not ("GET" or "HEAD");
                 var before = write ? await FingerprintAsync() : null;
-                using var response = await client.SendAsync(request);
+                using var response = await SendAsync(client, operation.HttpMethod!, url, body, idempotencyKey: "sweep\u00e9");
                 sent++;
                 if (Verdict(response) is { } wrong)
                 {
@@ -110,15 +103,9 @@ public sealed class HostileInputSweepTests : DatabaseTest
                     continue;
                 }
 
-                using var request = new HttpRequestMessage(new HttpMethod(operation.HttpMethod!), url);
-                if (body is not null)
-                {
-                    request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-                }
-
                 var write = operation.HttpMethod is not ("GET" or "HEAD");
                 var before = write ? await FingerprintAsync() : null;
-                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+                using var response = await SendAsync(client, operation.HttpMethod!, url, body);
                 sent++;
                 if (Verdict(response) is { } wrong)
                 {
@@ -157,8 +144,9 @@ public sealed class HostileInputSweepTests : DatabaseTest
             """, new { strategyId, user });
         // A calendar generated from those pillars and that profile, then filled up to its maximum of events.
         using var client = Testing.CreateClient();
-        using var generated = await client.PostAsync("/api/content-planning/calendar-generation/generate-calendar", new StringContent(
-            $$"""{"user_id": "{{user}}", "calendar_type": "weekly", "timezone": "Europe/Berlin"}""", Encoding.UTF8, "application/json"));
+        using var generate = new StringContent(
+            $$"""{"user_id": "{{user}}", "calendar_type": "weekly", "timezone": "Europe/Berlin"}""", Encoding.UTF8, "application/json");
+        using var generated = await client.PostAsync("/api/content-planning/calendar-generation/generate-calendar", generate);
         Assert.That(generated.StatusCode, Is.EqualTo(HttpStatusCode.Created), await generated.Content.ReadAsStringAsync());
         var calendarId = JsonNode.Parse(await generated.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
         await Testing.ExecuteAsync($$"""
@@ -403,6 +391,23 @@ public sealed class HostileInputSweepTests : DatabaseTest
         yield return (url, "[]");
     }
 
+    /// <summary>One request, <paramref name="body"/> (if any) as JSON; the answer is read whole.</summary>
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string url, string? body, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+
+        return await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+    }
+
     private static string Url(ApiDescription operation, string segment, IEnumerable<(string Name, string Value)> query)
     {
         var path = "/" + System.Text.RegularExpressions.Regex.Replace(operation.RelativePath!, "\\{[^}]+\\}", segment);
@@ -442,7 +447,7 @@ public sealed class HostileInputSweepTests : DatabaseTest
         return underlying == typeof(bool) ? JsonValue.Create(true) : JsonValue.Create(text);
     }
 
-    private static JsonNode? WrongType(Type type)
+    private static JsonValue? WrongType(Type type)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         return underlying == typeof(string) ? JsonValue.Create(12345) : JsonValue.Create("not a " + underlying.Name);

@@ -14,7 +14,8 @@ public sealed class HttpConventionTests
     public async Task JsonIsSnakeCaseBothWaysWithEnumsAsSnakeCaseStrings()
     {
         using var client = Testing.CreateClient();
-        using var response = await client.PostAsync(Echo, Body("""{"count": 3, "colour": "deep_blue", "text": "hi"}"""));
+        using var content = Body("""{"count": 3, "colour": "deep_blue", "text": "hi"}""");
+        using var response = await client.PostAsync(Echo, content);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -30,7 +31,8 @@ public sealed class HttpConventionTests
     public async Task MalformedBodiesGet400ProblemDetails(string body)
     {
         using var client = Testing.CreateClient();
-        using var response = await client.PostAsync(Echo, Body(body));
+        using var content = Body(body);
+        using var response = await client.PostAsync(Echo, content);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
@@ -44,7 +46,8 @@ public sealed class HttpConventionTests
     {
         using var client = Testing.CreateClient();
         using var query = await client.GetAsync("/api/content-planning/strategies?user_id=u-1&limit=abc");
-        using var body = await client.PostAsync(Echo, Body("""{"count": "three", "colour": "red", "text": "x"}"""));
+        using var content = Body("""{"count": "three", "colour": "red", "text": "x"}""");
+        using var body = await client.PostAsync(Echo, content);
 
         Assert.That(query.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await Detail(query), Is.EqualTo("'limit' cannot be 'abc': it must be a whole number."));

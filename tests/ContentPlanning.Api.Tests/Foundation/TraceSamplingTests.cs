@@ -55,7 +55,7 @@ public sealed class TraceSamplingTests
     [Test]
     public void TheRecentSpansViewKeepsTheNewestSpansUpToItsCapacityFedByABatchProcessor()
     {
-        var spans = new RecentSpans(capacity: 3);
+        using var spans = new RecentSpans(capacity: 3);
         using var source = new ActivitySource("recent-spans-test");
         using (var provider = Sdk.CreateTracerProviderBuilder().AddSource(source.Name).SetSampler(new AlwaysOnSampler())
                    .AddProcessor(spans.Processor).Build())
@@ -78,7 +78,7 @@ public sealed class TraceSamplingTests
     private static IConfiguration Configuration(params (string Key, string? Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, v.Value))).Build();
 
-    private static IHostEnvironment Environment(string name) => new TestEnvironmentName(name);
+    private static TestEnvironmentName Environment(string name) => new(name);
 
     private sealed class TestEnvironmentName(string name) : IHostEnvironment
     {

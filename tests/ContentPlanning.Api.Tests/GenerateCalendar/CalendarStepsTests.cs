@@ -94,8 +94,8 @@ public sealed class CalendarStepsTests
         var pieces = Generate(Input(type: "quarterly", perDay: 1, timezone: "Europe/Berlin"), out _, out _);
         Assert.Multiple(() =>
         {
-            Assert.That(pieces.First().PostingTime.Offset, Is.EqualTo(TimeSpan.FromHours(1)));
-            Assert.That(pieces.Last().PostingTime.Offset, Is.EqualTo(TimeSpan.FromHours(2)));
+            Assert.That(pieces[0].PostingTime.Offset, Is.EqualTo(TimeSpan.FromHours(1)));
+            Assert.That(pieces[^1].PostingTime.Offset, Is.EqualTo(TimeSpan.FromHours(2)));
         });
     }
 

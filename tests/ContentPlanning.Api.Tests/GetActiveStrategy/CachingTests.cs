@@ -116,7 +116,7 @@ public sealed class CachingTests : DatabaseTest
                 expected = (await CreateIdAsync(client, "user-1", "Created"), "Created", "fallback_most_recent");
                 break;
             case "update":
-                using (var put = await client.PutAsync($"{Root}/strategies/{answered}", Body(new JsonObject { ["name"] = "Renamed" })))
+                using (var put = await client.PutJsonAsync($"{Root}/strategies/{answered}", new JsonObject { ["name"] = "Renamed" }))
                 {
                     Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.OK));
                 }

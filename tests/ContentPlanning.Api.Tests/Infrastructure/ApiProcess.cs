@@ -131,7 +131,9 @@ public sealed class ApiProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
+#pragma warning disable CA2000 // Returned to the caller once ready; disposed by the catch below when the start fails.
         var api = new ApiProcess(process, url, nodeId);
+#pragma warning restore CA2000
         process.OutputDataReceived += (_, e) => api.Append(e.Data);
         process.ErrorDataReceived += (_, e) => api.Append(e.Data);
         process.BeginOutputReadLine();

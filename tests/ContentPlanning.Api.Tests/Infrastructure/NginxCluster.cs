@@ -64,26 +64,37 @@ public sealed class NginxCluster : IAsyncDisposable
         })!;
         nginx.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         nginx.BeginErrorReadLine();
+#pragma warning disable CA2000 // Returned to the caller once ready; disposed by the catch below when the start fails.
         var cluster = new NginxCluster(nginx, prefix, $"http://127.0.0.1:{port}", started, settings);
-        using var probe = new HttpClient { BaseAddress = new Uri(cluster.Url) };
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+#pragma warning restore CA2000
+        try
         {
-            Assert.That(nginx.HasExited, Is.False, () => $"nginx exited: {output}\n{config}");
-            try
+            using var probe = new HttpClient { BaseAddress = new Uri(cluster.Url) };
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
             {
-                using var ready = await probe.GetAsync("/health/ready");
-                if (ready.IsSuccessStatusCode)
+                Assert.That(nginx.HasExited, Is.False, () => $"nginx exited: {output}\n{config}");
+                try
                 {
-                    return cluster;
+                    using var ready = await probe.GetAsync("/health/ready");
+                    if (ready.IsSuccessStatusCode)
+                    {
+                        return cluster;
+                    }
                 }
-            }
-            catch (HttpRequestException)
-            {
-            }
+                catch (HttpRequestException)
+                {
+                }
 
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), () => $"nginx never answered: {output}");
-            await Task.Delay(100);
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), () => $"nginx never answered: {output}");
+                await Task.Delay(100);
+            }
+        }
+        catch
+        {
+            // Not ready: the process is not left running behind a failed start.
+            await cluster.DisposeAsync();
+            throw;
         }
     }
 

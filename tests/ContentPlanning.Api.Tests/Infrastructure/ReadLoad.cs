@@ -36,7 +36,7 @@ public sealed class ReadLoad(IReadOnlyList<HttpClient> nodes)
 
     public static async Task PutIndustryAsync(HttpClient client, string userId, string industry)
     {
-        using var response = await client.PutAsync($"{ApiRoot}/users/{userId}/profile", Body($$"""{"industry": "{{industry}}"}"""));
+        using var response = await client.PutJsonAsync($"{ApiRoot}/users/{userId}/profile", $$"""{"industry": "{{industry}}"}""");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
     }
 
@@ -84,7 +84,7 @@ public sealed class ReadLoad(IReadOnlyList<HttpClient> nodes)
         _sentValues[(userId, industry)] = Interlocked.Increment(ref _writes);
         try
         {
-            using var response = await client.PutAsync($"{ApiRoot}/users/{userId}/profile", Body($$"""{"industry": "{{industry}}"}"""));
+            using var response = await client.PutJsonAsync($"{ApiRoot}/users/{userId}/profile", $$"""{"industry": "{{industry}}"}""");
             Interlocked.Increment(ref _sent);
             if (response.StatusCode == HttpStatusCode.OK)
             {

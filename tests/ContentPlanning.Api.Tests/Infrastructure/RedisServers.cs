@@ -291,7 +291,7 @@ public sealed class RedisCluster : IAsyncDisposable
     }
 
     /// <summary>The keys of one primary matching <paramref name="pattern"/>.</summary>
-    public async Task<IReadOnlyList<string>> KeysAsync(int port, string pattern) =>
+    public static async Task<IReadOnlyList<string>> KeysAsync(int port, string pattern) =>
         (await RedisServers.CliAsync(port, "--scan", "--pattern", pattern)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public ValueTask DisposeAsync()

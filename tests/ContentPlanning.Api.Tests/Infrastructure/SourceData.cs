@@ -68,9 +68,17 @@ internal static class SourceData
         return json.GetProperty("cache_info").GetProperty("source").GetString();
     }
 
-    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, string json) => client.PostAsync(url, Body(json));
+    public static async Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, string json)
+    {
+        using var content = Body(json);
+        return await client.PostAsync(url, content);
+    }
 
-    public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, string json) => client.PutAsync(url, Body(json));
+    public static async Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, string json)
+    {
+        using var content = Body(json);
+        return await client.PutAsync(url, content);
+    }
 
     public static Task<HttpResponseMessage> PostAsJsonSnakeAsync<T>(this HttpClient client, string url, T body) => client.PostAsJsonAsync(url, body, Testing.Json);
 }

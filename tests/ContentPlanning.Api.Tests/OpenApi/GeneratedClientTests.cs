@@ -47,7 +47,8 @@ public sealed class GeneratedClientTests : DatabaseTest
             Pillar = piece.Pillar,
         });
         using var export = await client.ExportCalendarAsync(calendar.Id, Format.Ics);
-        var ics = await new StreamReader(export.Stream).ReadToEndAsync();
+        using var reader = new StreamReader(export.Stream);
+        var ics = await reader.ReadToEndAsync();
 
         Assert.Multiple(() =>
         {

@@ -100,7 +100,7 @@ public sealed class RedisClusterTests : DatabaseTest
         var markers = new List<int>();
         foreach (var port in Cluster.Ports)
         {
-            markers.Add((await Cluster.KeysAsync(port, "*__fc:t:*")).Count);
+            markers.Add((await RedisCluster.KeysAsync(port, "*__fc:t:*")).Count);
         }
 
         TestContext.Progress.WriteLine(
@@ -128,8 +128,7 @@ public sealed class RedisClusterTests : DatabaseTest
         await GetAsync(clientB, "writer");
         var cached = await GetAsync(clientB, "writer");
 
-        using (var put = await clientA.PutAsync("/api/content-planning/users/writer/profile",
-                   new StringContent("""{"industry": "shipping"}""", System.Text.Encoding.UTF8, "application/json")))
+        using (var put = await clientA.PutJsonAsync("/api/content-planning/users/writer/profile", """{"industry": "shipping"}"""))
         {
             Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.OK), await put.Content.ReadAsStringAsync());
         }

@@ -19,7 +19,7 @@ internal static class StrategyApi
         var body = fields?.DeepClone().AsObject() ?? [];
         body["user_id"] = userId;
         body["name"] = name;
-        using var response = await client.PostAsync($"{Root}/strategies", Body(body));
+        using var response = await client.PostJsonAsync($"{Root}/strategies", body);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
         return await ReadAsync(response);
     }
@@ -60,6 +60,18 @@ internal static class StrategyApi
         (await response.Content.ReadFromJsonAsync<JsonObject>())!;
 
     public static StringContent Body(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+
+    public static async Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, JsonNode body)
+    {
+        using var content = Body(body);
+        return await client.PostAsync(url, content);
+    }
+
+    public static async Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, JsonNode body)
+    {
+        using var content = Body(body);
+        return await client.PutAsync(url, content);
+    }
 
     /// <summary>Every one of the 28 strategic inputs filled, plus every other writable field.</summary>
     public static JsonObject EveryField() => new()

@@ -12,7 +12,7 @@ public sealed class StrategyCrudTests : DatabaseTest
         using var client = Testing.CreateClient();
         var fields = EveryField();
 
-        using var post = await client.PostAsync($"{Root}/strategies", Body(WithOwner(fields, "user-1", "Everything")));
+        using var post = await client.PostJsonAsync($"{Root}/strategies", WithOwner(fields, "user-1", "Everything"));
         Assert.That(post.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         var created = await ReadAsync(post);
         var id = created["id"]!.GetValue<long>();
@@ -92,12 +92,12 @@ public sealed class StrategyCrudTests : DatabaseTest
         var original = await CreateAsync(client, "user-1", "Original", EveryField());
         var id = original["id"]!.GetValue<long>();
 
-        using var put = await client.PutAsync($"{Root}/strategies/{id}", Body(new JsonObject
+        using var put = await client.PutJsonAsync($"{Root}/strategies/{id}", new JsonObject
         {
             ["user_id"] = "someone-else",
             ["name"] = "Renamed",
             ["team_size"] = 3,
-        }));
+        });
         Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.OK), await put.Content.ReadAsStringAsync());
 
         using var get = await client.GetAsync($"{Root}/strategies/{id}");

@@ -29,7 +29,7 @@ public sealed class StrategyValidationTests : DatabaseTest
     {
         using var client = Testing.CreateClient();
 
-        using var response = await client.PostAsync($"{Root}/strategies", Body(JsonNode.Parse(body)!));
+        using var response = await client.PostJsonAsync($"{Root}/strategies", JsonNode.Parse(body)!);
 
         await AssertNamesFieldAsync(response, field);
         Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM content_strategies"), Is.Zero);
@@ -41,7 +41,7 @@ public sealed class StrategyValidationTests : DatabaseTest
         using var client = Testing.CreateClient();
         var id = await CreateIdAsync(client, "user-1", "Kept", new JsonObject { ["team_size"] = 4 });
 
-        using var response = await client.PutAsync($"{Root}/strategies/{id}", Body(new JsonObject { ["name"] = "x", ["team_size"] = 100_001 }));
+        using var response = await client.PutJsonAsync($"{Root}/strategies/{id}", new JsonObject { ["name"] = "x", ["team_size"] = 100_001 });
 
         await AssertNamesFieldAsync(response, "team_size");
         Assert.That(await Testing.ScalarAsync<string>("SELECT name FROM content_strategies WHERE id = @id", new { id }), Is.EqualTo("Kept"));

@@ -202,7 +202,7 @@ public sealed partial class UserChangeListener(
         foreach (var payload in claimed)
         {
             var (userId, change) = Parse(payload);
-            await cache.InvalidateAsync(userId, change, cancellationToken, inBackground: !refresh);
+            await cache.InvalidateAsync(userId, change, inBackground: !refresh, cancellationToken);
             if (refresh && !IsSentinel(payload))
             {
                 // After this node's own eviction: what the refresh stores is newer than every marker that eviction wrote.

@@ -6,6 +6,7 @@ using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -92,7 +93,7 @@ public static class JobsDashboard
         return TypedResults.Redirect(Path);
     }
 
-    private static IResult Form(HttpContext http, IAntiforgery antiforgery, bool wrongKey)
+    private static ContentHttpResult Form(HttpContext http, IAntiforgery antiforgery, bool wrongKey)
     {
         var token = WebUtility.HtmlEncode(antiforgery.GetAndStoreTokens(http).RequestToken);
         var wrong = wrongKey ? "<p role=\"alert\">That is not the admin key.</p>" : "";

@@ -194,10 +194,10 @@ public static class ExportCalendar
         field is { Length: > 0 } && field[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '\uFF1D' or '\uFF0B' or '\uFF0D' or '\uFF20' ? "'" + field : field;
 
     // RFC 4180: CRLF line ends; a field with a comma, quote or line break is quoted, inner quotes doubled.
-    private static string Row(IReadOnlyList<string?> fields)
+    private static string Row(string?[] fields)
     {
         var text = new StringBuilder();
-        for (var i = 0; i < fields.Count; i++)
+        for (var i = 0; i < fields.Length; i++)
         {
             if (i > 0)
             {

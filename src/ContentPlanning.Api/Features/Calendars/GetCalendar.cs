@@ -65,7 +65,7 @@ public static class GetCalendar
         // The generated piece's shape: columns the user may have edited, plan fields kept in details, times in the calendar's zone.
         // An event added to the calendar by hand has no plan fields: its week follows from its date, the theme is that
         // week's, and key message and call to action are empty.
-        private static JsonNode Piece(CalendarEvent e, TimeZoneInfo zone, DateOnly? start, JsonArray? themes)
+        private static JsonObject Piece(CalendarEvent e, TimeZoneInfo zone, DateOnly? start, JsonArray? themes)
         {
             var local = TimeZoneInfo.ConvertTime(e.ScheduledAt, zone);
             var details = e.Details as JsonObject;

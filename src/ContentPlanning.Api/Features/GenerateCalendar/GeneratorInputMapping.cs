@@ -78,8 +78,8 @@ public static class GeneratorInputMapping
         JsonObject map => [.. map.Select(kv => new Pillar(Clean(kv.Key) ?? "", kv.Value is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1))],
         JsonArray list => [.. list.Select(item => item switch
         {
-            JsonObject o => new Pillar(Names(o).FirstOrDefault() ?? "", o["weight"] is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1),
-            _ => new Pillar(Names(item).FirstOrDefault() ?? "", 1),
+            JsonObject o => new Pillar(Names(o) is [var first, ..] ? first : "", o["weight"] is JsonValue w && w.TryGetValue<double>(out var d) ? d : 1),
+            _ => new Pillar(Names(item) is [var first, ..] ? first : "", 1),
         })],
         _ => [],
     };

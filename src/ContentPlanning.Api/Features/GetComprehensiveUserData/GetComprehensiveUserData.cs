@@ -109,7 +109,7 @@ public static class GetComprehensiveUserData
             var computed = new ComprehensiveSnapshot(read.Data, read.DataHash, now, "computed");
             try
             {
-                await snapshots.WriteAsync(connection, userId, request.StrategyId, computed, options.Value.SnapshotDuration, cancellationToken);
+                await SnapshotStore.WriteAsync(connection, userId, request.StrategyId, computed, options.Value.SnapshotDuration, cancellationToken);
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
             {

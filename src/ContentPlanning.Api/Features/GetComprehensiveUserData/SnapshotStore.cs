@@ -52,7 +52,7 @@ internal sealed partial class SnapshotStore(SnapshotAccessRecorder accessRecorde
     }
 
     /// <summary>Upserts the row for this user + strategy (one row each).</summary>
-    public Task WriteAsync(NpgsqlConnection connection, string userId, long? strategyId, ComprehensiveSnapshot snapshot, TimeSpan lifetime, CancellationToken cancellationToken) =>
+    public static Task WriteAsync(NpgsqlConnection connection, string userId, long? strategyId, ComprehensiveSnapshot snapshot, TimeSpan lifetime, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(UpsertSql, new
         {
             UserId = userId,

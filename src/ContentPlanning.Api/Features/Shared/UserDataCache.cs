@@ -63,7 +63,11 @@ public sealed class UserDataCache(IFusionCache cache)
     /// the eviction and the backplane message is sent (bounded by <c>Cache__DistributedOperationTimeout</c>), unless
     /// <paramref name="inBackground"/> (a bulk of evictions that nothing waits for one by one).
     /// </summary>
-    public ValueTask InvalidateAsync(string userId, UserChange change, CancellationToken cancellationToken = default, bool inBackground = false) =>
+    public ValueTask InvalidateAsync(string userId, UserChange change, CancellationToken cancellationToken) =>
+        InvalidateAsync(userId, change, inBackground: false, cancellationToken);
+
+    /// <inheritdoc cref="InvalidateAsync(string, UserChange, CancellationToken)"/>
+    public ValueTask InvalidateAsync(string userId, UserChange change, bool inBackground, CancellationToken cancellationToken) =>
         cache.RemoveByTagAsync(TagsOf(userId, change), inBackground ? null : Awaited, cancellationToken);
 
     /// <summary>

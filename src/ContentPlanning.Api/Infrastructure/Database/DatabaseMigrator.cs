@@ -25,7 +25,7 @@ public sealed partial class DatabaseMigrator(
     /// <summary>The shipped migrations, read once per process: files do not change under a running node.</summary>
     public IReadOnlyList<Migration> LoadMigrations() => _migrations ??= ReadMigrations();
 
-    private IReadOnlyList<Migration> ReadMigrations()
+    private List<Migration> ReadMigrations()
     {
         var path = options.Value.ResolveMigrationsPath();
         if (!Directory.Exists(path))

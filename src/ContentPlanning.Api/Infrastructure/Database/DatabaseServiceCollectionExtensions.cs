@@ -75,7 +75,8 @@ public static class DatabaseServiceCollectionExtensions
         }
 
         services.AddSingleton(_ => builder.Build());
-        services.AddSingleton(new DatabaseConnections(connectionString, direct.ConnectionString));
+        // Built by the container (not handed to it) so that the container disposes it with the host.
+        services.AddSingleton(_ => new DatabaseConnections(connectionString, direct.ConnectionString));
         services.AddSingleton<DatabaseMigrator>();
         services.AddSingleton<DatabaseListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DatabaseListener>());

@@ -84,7 +84,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     /// A request the framework could not bind: the detail says what is wrong and, when one field is at fault (a wrong
     /// type, an impossible date), <c>errors</c> names it as the client sent it (snake_case), like a validation failure.
     /// </summary>
-    private static ProblemDetails BadRequest(BadHttpRequestException exception)
+    private static HttpValidationProblemDetails BadRequest(BadHttpRequestException exception)
     {
         var detail = Describe(exception);
         var field = exception.InnerException is JsonException { Path: { Length: > 2 } path } && path.StartsWith("$.", StringComparison.Ordinal)

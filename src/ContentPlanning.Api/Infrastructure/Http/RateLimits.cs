@@ -158,6 +158,8 @@ internal sealed partial class RedisOrLocalLimiter : RateLimiter
         {
             await _shared.DisposeAsync();
         }
+
+        await base.DisposeAsyncCore();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit {Partition} counted on this node only: Redis failed ({Error})")]
