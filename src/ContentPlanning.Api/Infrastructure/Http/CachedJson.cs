@@ -103,6 +103,9 @@ public sealed class CachedJsonResult<TResponse>(TResponse response, Action<Utf8J
 
     public Task ExecuteAsync(HttpContext httpContext) => CachedJson.WriteOkAsync(httpContext, Response, write);
 
+    // Static by IEndpointMetadataProvider's contract, on a generic type as ASP.NET Core's own Ok<TValue> is.
+#pragma warning disable CA1000
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(TResponse), ["application/json"]));
+#pragma warning restore CA1000
 }
