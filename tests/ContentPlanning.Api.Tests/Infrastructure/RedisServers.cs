@@ -66,6 +66,23 @@ public static class RedisServers
     /// <summary>Runs <c>redis-cli -p PORT ARGS...</c> (bounded) and returns what it printed.</summary>
     public static async Task<string> CliAsync(int port, params string[] arguments)
     {
+        var (exitCode, output) = await RunCliAsync(port, arguments);
+        Assert.That(exitCode, Is.Zero, $"redis-cli -p {port} {string.Join(' ', arguments)}: {output}");
+        return output;
+    }
+
+    /// <summary>
+    /// The same for a poll: null when redis-cli failed. A server changing role (a primary demoted by the sentinels) closes
+    /// its clients' connections, so one failed look is "not yet", not a failure.
+    /// </summary>
+    public static async Task<string?> TryCliAsync(int port, params string[] arguments)
+    {
+        var (exitCode, output) = await RunCliAsync(port, arguments);
+        return exitCode == 0 ? output : null;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunCliAsync(int port, string[] arguments)
+    {
         using var cli = Process.Start(new ProcessStartInfo("redis-cli", ["-h", "127.0.0.1", "-p", Text(port), .. arguments])
         {
             RedirectStandardOutput = true,
@@ -84,8 +101,7 @@ public static class RedisServers
             Assert.Fail($"redis-cli -p {port} {string.Join(' ', arguments)} did not finish");
         }
 
-        Assert.That(cli.ExitCode, Is.Zero, $"redis-cli -p {port} {string.Join(' ', arguments)}: {await output}{await errors}");
-        return (await output).Trim();
+        return (cli.ExitCode, cli.ExitCode == 0 ? (await output).Trim() : await output + await errors);
     }
 
     /// <summary>Asks until <paramref name="done"/> holds (bounded by <paramref name="limit"/>); fails with <paramref name="what"/> otherwise.</summary>
@@ -144,7 +160,7 @@ public sealed class RedisSentinelSet : IAsyncDisposable
             set.DataPorts = [primary, replica];
             set._processes.Add(RedisServers.Start(primary));
             set._processes.Add(RedisServers.Start(replica, ["--replicaof", "127.0.0.1", RedisServers.Text(primary)]));
-            await RedisServers.WaitUntilAsync(async () => (await RedisServers.CliAsync(replica, "info", "replication")).Contains("master_link_status:up", StringComparison.Ordinal),
+            await RedisServers.WaitUntilAsync(async () => (await RedisServers.TryCliAsync(replica, "info", "replication"))?.Contains("master_link_status:up", StringComparison.Ordinal) == true,
                 TimeSpan.FromSeconds(20), "the replica never synchronised with the primary");
 
             set.SentinelPorts = [TestEnvironment.FreePort(), TestEnvironment.FreePort(), TestEnvironment.FreePort()];
@@ -197,18 +213,18 @@ public sealed class RedisSentinelSet : IAsyncDisposable
     {
         foreach (var sentinel in SentinelPorts)
         {
-            var reply = await RedisServers.CliAsync(sentinel, "sentinel", "get-master-addr-by-name", Service);
-            if (!reply.EndsWith(RedisServers.Text(port), StringComparison.Ordinal)) return false;
+            var reply = await RedisServers.TryCliAsync(sentinel, "sentinel", "get-master-addr-by-name", Service);
+            if (reply?.EndsWith(RedisServers.Text(port), StringComparison.Ordinal) != true) return false;
         }
 
-        return (await RedisServers.CliAsync(port, "role")).StartsWith("master", StringComparison.Ordinal);
+        return (await RedisServers.TryCliAsync(port, "role"))?.StartsWith("master", StringComparison.Ordinal) == true;
     }
 
     /// <summary>Whether the server on <paramref name="port"/> is a replica of <paramref name="primary"/> (its link may still be down).</summary>
     public static async Task<bool> ReplicatesFromAsync(int port, int primary)
     {
-        var info = await RedisServers.CliAsync(port, "info", "replication");
-        return info.Contains("role:slave", StringComparison.Ordinal) && info.Contains($"master_port:{primary}", StringComparison.Ordinal);
+        var info = await RedisServers.TryCliAsync(port, "info", "replication");
+        return info is not null && info.Contains("role:slave", StringComparison.Ordinal) && info.Contains($"master_port:{primary}", StringComparison.Ordinal);
     }
 
     private static int SentinelPortsIn(string reply, IEnumerable<int> ports) =>
@@ -265,7 +281,7 @@ public sealed class RedisCluster : IAsyncDisposable
                 ["--cluster", "create", .. cluster.Ports.Select(p => $"127.0.0.1:{p}"), "--cluster-replicas", "0", "--cluster-yes"]);
             foreach (var port in cluster.Ports)
             {
-                await RedisServers.WaitUntilAsync(async () => (await RedisServers.CliAsync(port, "cluster", "info")).Contains("cluster_state:ok", StringComparison.Ordinal),
+                await RedisServers.WaitUntilAsync(async () => (await RedisServers.TryCliAsync(port, "cluster", "info"))?.Contains("cluster_state:ok", StringComparison.Ordinal) == true,
                     TimeSpan.FromSeconds(30), $"cluster node {port} never reported cluster_state:ok");
             }
 
