@@ -252,14 +252,15 @@ public sealed class CachingTests : DatabaseTest
         {
             ["ConnectionStrings:Postgres"] = postgres.ConnectionString,
             ["Database:MigrateOnStart"] = "false",
+            // No change listener: its refresh after each strategy write would cache user-2 too, at a moment the test does
+            // not choose, and user-2 must be unseen when the database is cut.
+            ["CacheCoherence:Enabled"] = "false",
         });
         using var client = node.CreateClient();
         var id = await CreateIdAsync(client, "user-1", "Survives");
         await CreateIdAsync(client, "user-2", "Never read");
         var fresh = await GetActiveAsync(client, "user-1");
-        // Cached either by this read or, first, by the refresh that follows a strategy write (the node claiming the change
-        // notification recomputes the user's answers): both leave a value for fail-safe below.
-        Assert.That(Source(fresh), Is.AnyOf("database", "memory"));
+        Assert.That(Source(fresh), Is.EqualTo("database"));
         // The next read must go to the database, which is about to be unreachable; the expired value stays for fail-safe.
         await node.Services.GetRequiredService<ZiggyCreatures.Caching.Fusion.IFusionCache>().ExpireAsync(Features.GetActiveStrategy.GetActiveStrategy.CacheKey("user-1"));
 
