@@ -64,7 +64,7 @@ try
     app.MapJobsDashboardSignIn();
 
     await app.MigrateOnStartAsync();
-    await app.RunAsync();
+    await app.RunUntilStoppedAsync();
     return 0;
 }
 catch (Exception e) when (StartupProblems.Describe(e, builder.Configuration) is { } problems)

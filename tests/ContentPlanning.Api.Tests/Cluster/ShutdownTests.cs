@@ -85,4 +85,30 @@ public sealed class ShutdownTests : DatabaseTest
             Assert.That(await Testing.ScalarAsync<long>("SELECT count(*) FROM generated_calendars WHERE user_id = 'drain-job'"), Is.EqualTo(1));
         });
     }
+
+    [Test]
+    public async Task AStopThatOverrunsItsTimeoutIsLoggedAndExitsZeroNotAsAnUnhandledException()
+    {
+        // 50 ms cannot hold a running job's hand-back: Hangfire's StopAsync is cancelled and throws out of the host's stop.
+        await SeedStrategyAsync("overrun-job");
+        await using var node = await ApiProcess.StartAsync("overrun-worker", new Dictionary<string, string>
+        {
+            ["CalendarJobs__WorkersPerNode"] = "1",
+            ["CalendarJobs__MinimumStepDuration"] = "00:00:01",
+            ["Shutdown__Timeout"] = "00:00:00.050",
+        });
+        using var client = node.CreateClient();
+        var sessionId = (await StartAsync(client, "overrun-job")).GetProperty("session_id").GetString()!;
+        await WaitForAsync(client, sessionId, j => j.GetProperty("status").GetString() == "running");
+
+        node.Terminate();
+        using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await node.WaitForExitAsync(exit.Token);
+        Assert.Multiple(() =>
+        {
+            Assert.That(node.ExitCode, Is.Zero, node.Output);
+            Assert.That(node.Output, Does.Contain("The stop took longer than Shutdown__Timeout"));
+            Assert.That(node.Output, Does.Not.Contain("Unhandled exception"));
+        });
+    }
 }

@@ -25,8 +25,38 @@ public sealed class ShutdownOptions
 /// delay; then Kestrel stops taking connections and waits for in-flight requests, progress streams end (they watch
 /// <c>ApplicationStopping</c>) and Hangfire's workers are cancelled, which requeues their jobs for another node.
 /// </summary>
-public static class GracefulShutdown
+public static partial class GracefulShutdown
 {
+    /// <summary>
+    /// Runs the node until it is stopped. A stop that overruns <c>Shutdown__Timeout</c> is still the stop that was asked
+    /// for: the host cancels what had not finished (Hangfire's workers throw <see cref="OperationCanceledException"/> out
+    /// of their StopAsync), which is logged here as a warning and ends with exit code 0, not as an unhandled exception
+    /// (a non-zero exit would make systemd or compose's <c>on-failure</c> restart a node that was told to go). A job cut
+    /// short returns to the queue when its Hangfire lease lapses and another node runs it again.
+    /// </summary>
+    public static async Task RunUntilStoppedAsync(this WebApplication app)
+    {
+        // Read before the run: RunAsync disposes the host, and with it the services.
+        var stopping = app.Lifetime.ApplicationStopping;
+        var timeout = app.Services.GetRequiredService<ShutdownOptions>().Timeout;
+        var logger = app.Logger;
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (Exception e) when (stopping.IsCancellationRequested && IsCancellation(e))
+        {
+            StopOverran(logger, timeout, e.GetType().Name);
+        }
+    }
+
+    private static bool IsCancellation(Exception e) =>
+        e is OperationCanceledException || (e is AggregateException all && all.InnerExceptions.All(IsCancellation));
+
+    [LoggerMessage(EventId = 900, Level = LogLevel.Warning,
+        Message = "The stop took longer than Shutdown__Timeout ({Timeout}); work still running was cancelled ({Cancellation}) and its jobs return to the queue for another node")]
+    private static partial void StopOverran(ILogger logger, TimeSpan timeout, string cancellation);
+
     public static IServiceCollection AddGracefulShutdown(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(ShutdownOptions.Section).Get<ShutdownOptions>() ?? new ShutdownOptions();
