@@ -36,7 +36,20 @@ esac
 api_answers() { curl -sf -o /dev/null -m 2 "$1/health/live"; }
 pg_up() { command -v psql >/dev/null && psql -h 127.0.0.1 -p "$PG_PORT" -U app -d postgres -tAc 'select 1' >/dev/null 2>&1; }
 
+# PostgreSQL and Redis: those already running are reused, the others started.
+start_servers() {
+  if pg_up; then echo "PostgreSQL already runs on :$PG_PORT (reused)."; fi
+  start_postgres "$DATA/pg" "$PG_PORT"
+  ensure_database "$PG_PORT" content_planning
+  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then echo "Redis already runs on :$REDIS_PORT (reused)."; fi
+  # A bounded Redis that evicts the least recently used key when full, as production should run it (README).
+  REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-256mb} REDIS_MAXMEMORY_POLICY=${REDIS_MAXMEMORY_POLICY:-allkeys-lru} \
+    start_redis "$DATA/redis" "$REDIS_PORT"
+}
+
 if api_answers "$API_URL"; then
+  # The API is left alone; servers stopped under it (scripts/run.sh stop) are started again.
+  if [ "$MODE" = start ]; then start_servers; fi
   echo "An API already answers at $API_URL: left alone (nothing rebuilt, no token re-minted)."
   echo "  Its settings and tokens: . $DATA/auth.env; . $DATA/tokens.env   Another node: scripts/run.sh node 5081"
   exit 0
@@ -45,13 +58,7 @@ fi
 mkdir -p "$DATA"
 if [ "$MODE" = start ]; then
   ensure_packages
-  if pg_up; then echo "PostgreSQL already runs on :$PG_PORT (reused)."; fi
-  start_postgres "$DATA/pg" "$PG_PORT"
-  ensure_database "$PG_PORT" content_planning
-  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then echo "Redis already runs on :$REDIS_PORT (reused)."; fi
-  # A bounded Redis that evicts the least recently used key when full, as production should run it (README).
-  REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-256mb} REDIS_MAXMEMORY_POLICY=${REDIS_MAXMEMORY_POLICY:-allkeys-lru} \
-    start_redis "$DATA/redis" "$REDIS_PORT"
+  start_servers
 elif [ ! -f "$DATA/auth.env" ] || ! pg_up; then
   echo "Start the first node with scripts/run.sh (it starts PostgreSQL and Redis and writes $DATA/auth.env)." >&2
   exit 1
