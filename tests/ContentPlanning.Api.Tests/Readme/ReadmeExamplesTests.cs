@@ -108,6 +108,24 @@ public sealed partial class ReadmeExamplesTests
                 Assert.That(againPrinted, Does.Contain("already answers"), againPrinted);
                 Assert.That(api.HasExited, Is.False, $"the first scripts/run.sh stopped:\n{output}");
             });
+
+            // README's tour: PostgreSQL and Redis stopped under the running API, then the start command again starts them
+            // (the API is still left alone) and the API is ready again.
+            await StopServersAsync(root, data, pgPort, redisPort);
+            var (mend, mendPrinted) = await NpmTools.RunAsync("bash", [Path.Combine(root, "scripts/run.sh")], root, TimeSpan.FromMinutes(2), run);
+            Assert.Multiple(() =>
+            {
+                Assert.That(mend, Is.Zero, mendPrinted);
+                Assert.That(mendPrinted, Does.Contain("already answers"), mendPrinted);
+                Assert.That(api.HasExited, Is.False, $"the first scripts/run.sh stopped:\n{output}");
+            });
+            await WaitUntilAsync(async () =>
+            {
+                using var http = new HttpClient();
+                using var ready = await http.GetAsync($"http://127.0.0.1:{apiPort}/health/ready");
+                return ready.IsSuccessStatusCode;
+            }, TimeSpan.FromMinutes(2), () => $"the API did not become ready after its servers were started again:\n{mendPrinted}\n{Tail(output.ToString())}");
+
             var violations = proxyOutput.ToString().Split('\n').Where(l => l.Contains("violation", StringComparison.OrdinalIgnoreCase)).ToList();
             var (exercised, documented) = Operations(root, File.Exists(calls) ? await File.ReadAllLinesAsync(calls) : [], proxyPort);
             TestContext.Progress.WriteLine($"README examples: {blocks.Count} blocks, {exercised.Count} of {documented.Count} operations through the validating proxy, {violations.Count} violations");
