@@ -140,7 +140,8 @@ public sealed class NginxCluster : IAsyncDisposable
     {
         if (!_nginx.HasExited)
         {
-            _nginx.Kill();
+            // The whole tree: a killed master leaves its worker running, still holding the listening port.
+            _nginx.Kill(entireProcessTree: true);
             await _nginx.WaitForExitAsync();
         }
 
